@@ -1,0 +1,442 @@
+//! Configuration, layered once at start-up: defaults < TOML file (`--config`) < environment
+//! < command-line flags. Every value is validated here; an invalid one stops start-up with a
+//! single line naming the setting. Secrets are `SecretString` and never logged.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::providers::ProviderSecrets;
+
+/// The API roles, in increasing power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Finance,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Finance => "finance",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ApiKey {
+    pub role: Role,
+    pub key: SecretString,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_page_size: u64,
+    pub default_page_size: u64,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub api_keys: Vec<ApiKey>,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub providers: ProviderSecrets,
+    pub graphql: GraphqlLimits,
+    /// Svix timestamp tolerance (SPEC: ±5 min).
+    pub webhook_tolerance: Duration,
+    /// Largest accepted webhook body.
+    pub max_body_bytes: usize,
+}
+
+/// Every setting as text, as it comes from any layer. Field names are the TOML keys; the
+/// environment variable is `REFUND_RECON_` + the upper-cased name.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub api_keys: Option<String>,
+    pub log: Option<String>,
+    pub log_format: Option<String>,
+    pub rebound_token: Option<String>,
+    pub rebound_hmac_secret: Option<String>,
+    pub rainforest_secret: Option<String>,
+    pub baback_secret: Option<String>,
+    pub alchemypay_secret: Option<String>,
+    pub unipayment_secret: Option<String>,
+    pub graphql_max_depth: Option<String>,
+    pub graphql_max_complexity: Option<String>,
+    pub graphql_max_page_size: Option<String>,
+    pub graphql_default_page_size: Option<String>,
+}
+
+macro_rules! merge_fields {
+    ($hi:expr, $lo:expr, [$($f:ident),+ $(,)?]) => {
+        RawConfig { $($f: $hi.$f.or($lo.$f)),+ }
+    };
+}
+
+impl RawConfig {
+    /// `self` wins over `lower` field by field.
+    pub fn over(self, lower: RawConfig) -> RawConfig {
+        merge_fields!(
+            self,
+            lower,
+            [
+                database_url,
+                listen,
+                api_keys,
+                log,
+                log_format,
+                rebound_token,
+                rebound_hmac_secret,
+                rainforest_secret,
+                baback_secret,
+                alchemypay_secret,
+                unipayment_secret,
+                graphql_max_depth,
+                graphql_max_complexity,
+                graphql_max_page_size,
+                graphql_default_page_size,
+            ]
+        )
+    }
+
+    pub fn from_toml_file(path: &Path) -> Result<RawConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new("--config", format!("cannot read {}: {e}", path.display()))
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            let msg = e.message().to_owned();
+            ConfigError::new("--config", format!("{}: {msg}", path.display()))
+        })
+    }
+
+    /// Reads the environment through `get` (a function so tests need not touch the process).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> RawConfig {
+        let v = |name: &str| get(&format!("REFUND_RECON_{name}")).filter(|s| !s.is_empty());
+        RawConfig {
+            database_url: v("DATABASE_URL")
+                .or_else(|| get("DATABASE_URL").filter(|s| !s.is_empty())),
+            listen: v("LISTEN"),
+            api_keys: v("API_KEYS"),
+            log: v("LOG"),
+            log_format: v("LOG_FORMAT"),
+            rebound_token: v("REBOUND_TOKEN"),
+            rebound_hmac_secret: v("REBOUND_HMAC_SECRET"),
+            rainforest_secret: v("RAINFOREST_SECRET"),
+            baback_secret: v("BABACK_SECRET"),
+            alchemypay_secret: v("ALCHEMYPAY_SECRET"),
+            unipayment_secret: v("UNIPAYMENT_SECRET"),
+            graphql_max_depth: v("GRAPHQL_MAX_DEPTH"),
+            graphql_max_complexity: v("GRAPHQL_MAX_COMPLEXITY"),
+            graphql_max_page_size: v("GRAPHQL_MAX_PAGE_SIZE"),
+            graphql_default_page_size: v("GRAPHQL_DEFAULT_PAGE_SIZE"),
+        }
+    }
+
+    pub fn defaults() -> RawConfig {
+        RawConfig {
+            database_url: Some("sqlite://data/refund-recon.db?mode=rwc".into()),
+            listen: Some("127.0.0.1:8080".into()),
+            log: Some("info".into()),
+            log_format: Some("text".into()),
+            graphql_max_depth: Some("12".into()),
+            graphql_max_complexity: Some("2000".into()),
+            graphql_max_page_size: Some("200".into()),
+            graphql_default_page_size: Some("50".into()),
+            ..RawConfig::default()
+        }
+    }
+}
+
+/// One invalid setting: printed as a single line at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {setting}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            setting: setting.into(),
+            message: message.into(),
+        }
+    }
+}
+
+fn secret(s: Option<String>) -> Option<SecretString> {
+    s.map(SecretString::from)
+}
+
+fn number<T: std::str::FromStr>(name: &str, v: Option<String>) -> Result<T, ConfigError> {
+    let v = v.unwrap_or_default();
+    v.trim().parse().map_err(|_| {
+        ConfigError::new(
+            format!("REFUND_RECON_{}", name.to_uppercase()),
+            format!("`{v}` is not a valid number"),
+        )
+    })
+}
+
+/// Hides the password of a database URL so it can be shown in an error.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn parse_api_keys(raw: Option<String>) -> Result<Vec<ApiKey>, ConfigError> {
+    let Some(raw) = raw else { return Ok(vec![]) };
+    let mut keys = Vec::new();
+    for (i, entry) in raw
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .enumerate()
+    {
+        let err =
+            |m: &str| ConfigError::new("REFUND_RECON_API_KEYS", format!("entry {}: {m}", i + 1));
+        let (role, key) = entry
+            .split_once(':')
+            .ok_or_else(|| err("expected `role:key`"))?;
+        let role = match role.trim() {
+            "viewer" => Role::Viewer,
+            "finance" => Role::Finance,
+            "admin" => Role::Admin,
+            other => {
+                return Err(err(&format!(
+                    "unknown role `{other}` (viewer, finance, admin)"
+                )));
+            }
+        };
+        if key.trim().len() < 8 {
+            return Err(err("key shorter than 8 characters"));
+        }
+        keys.push(ApiKey {
+            role,
+            key: SecretString::from(key.trim().to_owned()),
+        });
+    }
+    Ok(keys)
+}
+
+impl TryFrom<RawConfig> for Config {
+    type Error = ConfigError;
+
+    fn try_from(raw: RawConfig) -> Result<Self, Self::Error> {
+        let raw = raw.over(RawConfig::defaults());
+        let database_url = raw.database_url.unwrap_or_default();
+        let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| database_url.starts_with(p));
+        if !scheme_ok {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                format!(
+                    "`{}` must start with sqlite:// or postgres://",
+                    redact_url(&database_url)
+                ),
+            ));
+        }
+        let listen_raw = raw.listen.unwrap_or_default();
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+            ConfigError::new(
+                "REFUND_RECON_LISTEN",
+                format!("`{listen_raw}` is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+        let api_keys = parse_api_keys(raw.api_keys)?;
+        if api_keys.is_empty() && !listen.ip().is_loopback() {
+            return Err(ConfigError::new(
+                "REFUND_RECON_LISTEN",
+                format!(
+                    "{listen} is not a loopback address and REFUND_RECON_API_KEYS is empty; \
+                     set API keys to serve the API beyond this machine"
+                ),
+            ));
+        }
+        let log_format = match raw.log_format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "REFUND_RECON_LOG_FORMAT",
+                    format!("`{other}` is neither `text` nor `json`"),
+                ));
+            }
+        };
+        let log = raw.log.unwrap_or_default();
+        if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
+            return Err(ConfigError::new(
+                "REFUND_RECON_LOG",
+                format!("`{log}` is not a valid log filter"),
+            ));
+        }
+        let rainforest = raw
+            .rainforest_secret
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|s| {
+                if s.starts_with("whsec_") && crate::providers::rainforest::decode_secret(s).is_ok()
+                {
+                    Ok(SecretString::from(s.to_owned()))
+                } else {
+                    Err(ConfigError::new(
+                        "REFUND_RECON_RAINFOREST_SECRET",
+                        "each secret must be `whsec_` followed by base64",
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if raw.rebound_hmac_secret.is_some() && raw.rebound_token.is_none() {
+            return Err(ConfigError::new(
+                "REFUND_RECON_REBOUND_HMAC_SECRET",
+                "set REFUND_RECON_REBOUND_TOKEN too; the HMAC is checked in addition to the token",
+            ));
+        }
+        let graphql = GraphqlLimits {
+            max_depth: number("graphql_max_depth", raw.graphql_max_depth)?,
+            max_complexity: number("graphql_max_complexity", raw.graphql_max_complexity)?,
+            max_page_size: number("graphql_max_page_size", raw.graphql_max_page_size)?,
+            default_page_size: number("graphql_default_page_size", raw.graphql_default_page_size)?,
+        };
+        if graphql.default_page_size == 0 || graphql.default_page_size > graphql.max_page_size {
+            return Err(ConfigError::new(
+                "REFUND_RECON_GRAPHQL_DEFAULT_PAGE_SIZE",
+                "must be between 1 and the maximum page size",
+            ));
+        }
+        Ok(Config {
+            database_url,
+            listen,
+            api_keys,
+            log,
+            log_format,
+            providers: ProviderSecrets {
+                rebound_token: secret(raw.rebound_token),
+                rebound_hmac_secret: secret(raw.rebound_hmac_secret),
+                rainforest,
+                baback: secret(raw.baback_secret),
+                alchemypay: secret(raw.alchemypay_secret),
+                unipayment: secret(raw.unipayment_secret),
+            },
+            graphql,
+            webhook_tolerance: Duration::from_secs(300),
+            max_body_bytes: 1024 * 1024,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> RawConfig {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        RawConfig::from_env(move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_loopback() {
+        let c = Config::try_from(RawConfig::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/refund-recon.db?mode=rwc");
+        assert_eq!(c.graphql.max_page_size, 200);
+    }
+
+    #[test]
+    fn open_address_without_keys_is_refused() {
+        let e = Config::try_from(env(&[("REFUND_RECON_LISTEN", "0.0.0.0:8080")]))
+            .err()
+            .unwrap();
+        assert_eq!(e.setting, "REFUND_RECON_LISTEN");
+        let ok = env(&[
+            ("REFUND_RECON_LISTEN", "0.0.0.0:8080"),
+            ("REFUND_RECON_API_KEYS", "viewer:abcdefgh12"),
+        ]);
+        assert!(Config::try_from(ok).is_ok());
+    }
+
+    #[test]
+    fn layers_apply_in_order_env_over_file_flags_over_env() {
+        let file: RawConfig = toml::from_str("listen = \"127.0.0.1:1\"\nlog = \"debug\"").unwrap();
+        let e = env(&[("REFUND_RECON_LISTEN", "127.0.0.1:2")]);
+        let flags = RawConfig {
+            log: Some("warn".into()),
+            ..Default::default()
+        };
+        let c = Config::try_from(flags.over(e.over(file))).unwrap();
+        assert_eq!(c.listen.port(), 2);
+        assert_eq!(c.log, "warn");
+    }
+
+    #[test]
+    fn prefixed_database_url_wins_over_plain() {
+        let c = env(&[
+            ("DATABASE_URL", "sqlite://a.db"),
+            ("REFUND_RECON_DATABASE_URL", "sqlite://b.db"),
+        ]);
+        assert_eq!(c.database_url.as_deref(), Some("sqlite://b.db"));
+    }
+
+    #[test]
+    fn bad_values_name_their_setting_and_hide_secrets() {
+        let e = Config::try_from(env(&[("DATABASE_URL", "mysql://u:hunter2@h/db")]))
+            .err()
+            .unwrap();
+        assert_eq!(e.setting, "DATABASE_URL");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = Config::try_from(env(&[("REFUND_RECON_API_KEYS", "root:abcdefghij")]))
+            .err()
+            .unwrap();
+        assert_eq!(e.setting, "REFUND_RECON_API_KEYS");
+        assert!(!e.to_string().contains("abcdefghij"));
+        for bad in ["nope", "whsec_!!notbase64!!"] {
+            let e = Config::try_from(env(&[("REFUND_RECON_RAINFOREST_SECRET", bad)]))
+                .err()
+                .unwrap();
+            assert_eq!(e.setting, "REFUND_RECON_RAINFOREST_SECRET");
+        }
+        let e = Config::try_from(env(&[("REFUND_RECON_GRAPHQL_MAX_DEPTH", "x")]))
+            .err()
+            .unwrap();
+        assert_eq!(e.setting, "REFUND_RECON_GRAPHQL_MAX_DEPTH");
+    }
+
+    #[test]
+    fn rainforest_accepts_several_secrets_for_rotation() {
+        let c = Config::try_from(env(&[(
+            "REFUND_RECON_RAINFOREST_SECRET",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_c2Vjb25k",
+        )]))
+        .unwrap();
+        assert_eq!(c.providers.rainforest.len(), 2);
+    }
+}

@@ -1,0 +1,77 @@
+//! The GraphQL API (async-graphql on axum): `POST /graphql`, GraphiQL at `GET /graphql`.
+//! The schema is built without runtime data so `refund-recon schema` needs no database.
+
+pub mod auth;
+pub mod loaders;
+pub mod pagination;
+pub mod query;
+pub mod scalars;
+pub mod types;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, Schema, SchemaBuilder, http::GraphiQLSource,
+};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use axum::{
+    Router,
+    extract::State,
+    http::HeaderMap,
+    response::{Html, IntoResponse},
+    routing::get,
+};
+
+use crate::{AppState, config::GraphqlLimits};
+
+pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// The schema with its limits; runtime data (database, config) is added by the caller.
+pub fn build_schema(
+    limits: &GraphqlLimits,
+) -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .data(limits.clone())
+}
+
+/// The SDL of the schema, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    let limits = crate::config::Config::try_from(crate::config::RawConfig::default())
+        .map(|c| c.graphql)
+        .unwrap_or(GraphqlLimits {
+            max_depth: 12,
+            max_complexity: 2000,
+            max_page_size: 200,
+            default_page_size: 50,
+        });
+    build_schema(&limits).finish().sdl()
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/graphql", get(graphiql).post(execute))
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+async fn execute(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req: GraphQLBatchRequest,
+) -> GraphQLResponse {
+    let caller = auth::caller_from_header(
+        &state.config,
+        headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let loaders = loaders::Loaders::new(state.db.clone());
+    let req = req.into_inner().data(caller).data(loaders);
+    state.schema.execute_batch(req).await.into()
+}

@@ -1,0 +1,167 @@
+//! `refund(id)` and `refunds(filter, orderBy, first, after)`.
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object,
+    connection::{Connection, Edge},
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::error::GqlResultExt;
+use crate::{
+    config::Role,
+    graphql::{
+        auth::RoleGuard,
+        pagination::{Cursor, page_size},
+        scalars::DecimalScalar,
+        types::{ProviderGql, RefundGql, RefundStatusGql, parse_id},
+    },
+    store::refunds::{self as store, RefundQuery, Sort, SortField},
+};
+
+#[derive(InputObject, Default, Clone)]
+pub struct RefundFilter {
+    pub provider: Option<Vec<ProviderGql>>,
+    pub status: Option<Vec<RefundStatusGql>>,
+    pub order_number: Option<String>,
+    pub currency: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub min_amount: Option<DecimalScalar>,
+    pub max_amount: Option<DecimalScalar>,
+}
+
+impl From<RefundFilter> for RefundQuery {
+    fn from(f: RefundFilter) -> Self {
+        RefundQuery {
+            providers: f
+                .provider
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            statuses: f
+                .status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            order_number: f.order_number,
+            currency: f.currency,
+            created_after: f.created_after,
+            created_before: f.created_before,
+            min_amount: f.min_amount.map(|d| d.0),
+            max_amount: f.max_amount.map(|d| d.0),
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum RefundOrderField {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+    Amount,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum OrderDirection {
+    Asc,
+    #[default]
+    Desc,
+}
+
+#[derive(InputObject, Clone, Copy, Default)]
+pub struct RefundOrder {
+    #[graphql(default)]
+    pub field: RefundOrderField,
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+impl From<RefundOrder> for Sort {
+    fn from(o: RefundOrder) -> Self {
+        Sort {
+            field: match o.field {
+                RefundOrderField::CreatedAt => SortField::CreatedAt,
+                RefundOrderField::UpdatedAt => SortField::UpdatedAt,
+                RefundOrderField::Amount => SortField::Amount,
+            },
+            descending: o.direction == OrderDirection::Desc,
+        }
+    }
+}
+
+/// `totalCount`, computed only when asked for.
+pub struct RefundCount {
+    db: DatabaseConnection,
+    query: RefundQuery,
+}
+
+#[Object]
+impl RefundCount {
+    /// How many refunds match the filter (all pages).
+    async fn total_count(&self) -> async_graphql::Result<u64> {
+        store::count(&self.db, &self.query).await.gql()
+    }
+}
+
+pub type RefundConnection = Connection<String, RefundGql, RefundCount>;
+
+#[derive(Default)]
+pub struct RefundQueries;
+
+#[Object]
+impl RefundQueries {
+    /// One refund by id.
+    #[graphql(guard = "RoleGuard(Role::Viewer)")]
+    async fn refund(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<RefundGql>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let id = parse_id(&id).gql()?;
+        Ok(entity::refund::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .gql()?
+            .map(RefundGql))
+    }
+
+    /// Refunds across providers, filtered and ordered (newest first by default).
+    #[graphql(guard = "RoleGuard(Role::Viewer)")]
+    async fn refunds(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RefundFilter>,
+        order_by: Option<RefundOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<RefundConnection> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let limit = page_size(ctx, first)?;
+        let sort: Sort = order_by.unwrap_or_default().into();
+        let query: RefundQuery = filter.unwrap_or_default().into();
+        let after = after
+            .map(|a| Cursor::decode(&a).map(|c| (c.key, c.id)))
+            .transpose()
+            .gql()?;
+        let has_previous = after.is_some();
+        let mut rows = store::page(db, &query, sort, after, limit).await.gql()?;
+        let has_next = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let mut conn = Connection::with_additional_fields(
+            has_previous,
+            has_next,
+            RefundCount {
+                db: db.clone(),
+                query,
+            },
+        );
+        conn.edges.extend(rows.into_iter().map(|r| {
+            let cursor = Cursor {
+                key: store::sort_key(&r, sort.field),
+                id: r.id,
+            };
+            Edge::new(cursor.encode(), RefundGql(r))
+        }));
+        Ok(conn)
+    }
+}

@@ -1,0 +1,54 @@
+//! The `Order` type.
+
+use async_graphql::{Context, ID, Object};
+use entity::order;
+
+use super::{ExternalRefGql, MoneyGql};
+use crate::error::GqlResultExt;
+use crate::graphql::loaders::Loaders;
+
+pub struct OrderGql(pub order::Model);
+
+#[Object(name = "Order")]
+impl OrderGql {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn order_number(&self) -> Option<&str> {
+        self.0.order_number.as_deref()
+    }
+
+    /// The order total, from the order book or a provider that carries it.
+    async fn total(&self) -> Option<MoneyGql> {
+        MoneyGql::from_parts(self.0.total_amount, self.0.currency.as_deref())
+    }
+
+    async fn placed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.placed_at
+    }
+
+    /// External references (`shopify_order`, `rainforest_payin`, …).
+    async fn refs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ExternalRefGql>> {
+        let refs = ctx
+            .data_unchecked::<Loaders>()
+            .order_refs(self.0.id)
+            .await
+            .gql()?;
+        Ok(refs
+            .into_iter()
+            .map(|r| ExternalRefGql {
+                kind: r.kind,
+                value: r.value,
+            })
+            .collect())
+    }
+
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,71 @@
+//! Applies one normalized event to the model: order first (so the return and refund can
+//! attach to it), then the return, then the refund.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::{
+    domain::{NormalizedEvent, RefundStatus},
+    store,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The event is authentic but cannot be applied (impossible values): 422, stored rejected.
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// A refund status change that became current (published after commit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundChange {
+    pub history_id: i64,
+    pub refund_id: i64,
+    pub previous: Option<RefundStatus>,
+    pub status: RefundStatus,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// What one event did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplySummary {
+    pub order_id: Option<i64>,
+    pub return_id: Option<i64>,
+    pub refund_id: Option<i64>,
+    pub refund_change: Option<RefundChange>,
+    /// History rows written but not applied (late or contradicting events).
+    pub not_applied: u32,
+    pub discrepancies_raised: Vec<i64>,
+}
+
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    ev: &NormalizedEvent,
+    webhook_event_id: i64,
+    received_at: DateTime<Utc>,
+) -> Result<ApplySummary, ApplyError> {
+    let now = Utc::now();
+    let occurred_at = ev.occurred_at.unwrap_or(received_at);
+    let mut summary = ApplySummary::default();
+    if let Some(facts) = &ev.order {
+        let order = store::orders::upsert_from_facts(db, facts, ev.provider.slug(), now).await?;
+        summary.order_id = Some(order.id);
+    }
+    let ctx = super::refund::Ctx {
+        provider: ev.provider,
+        webhook_event_id,
+        occurred_at,
+        received_at,
+        now,
+        order_id: summary.order_id,
+    };
+    if let Some(r) = &ev.return_ {
+        super::returns::apply(db, &ctx, r, &mut summary).await?;
+    }
+    if let Some(r) = &ev.refund {
+        super::refund::apply(db, &ctx, r, &mut summary).await?;
+    }
+    Ok(summary)
+}

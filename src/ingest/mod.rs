@@ -1,0 +1,197 @@
+//! The inbox. One authenticated webhook becomes one `webhook_events` row and its effects, in
+//! one transaction: acknowledged means durable. The unique (provider, idempotency key) makes
+//! a second delivery, even a concurrent one, a no-op answered as `duplicate`.
+
+mod apply;
+mod refund;
+mod returns;
+
+use chrono::{DateTime, Utc};
+use entity::webhook_event;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait, TryInsertResult,
+};
+
+pub use apply::{ApplySummary, RefundChange};
+
+use crate::{
+    domain::{NormalizedEvent, Provider},
+    providers::{self, Authenticated},
+};
+
+/// What became of one delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Accepted {
+        event_id: i64,
+        summary: ApplySummary,
+    },
+    Duplicate {
+        event_id: i64,
+    },
+    Rejected {
+        event_id: i64,
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Accepted { .. } => "accepted",
+            Outcome::Duplicate { .. } => "duplicate",
+            Outcome::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+fn headers_json(h: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = h
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// Stores and applies one authenticated webhook.
+#[tracing::instrument(skip_all, fields(provider = %provider, key = %auth.idempotency_key))]
+pub async fn ingest(
+    db: &DatabaseConnection,
+    provider: Provider,
+    auth: &Authenticated,
+    received_at: DateTime<Utc>,
+) -> Result<Outcome, DbErr> {
+    let parsed = providers::parse(provider, &auth.stored_body, received_at);
+    let txn = db.begin().await?;
+    let row = webhook_event::ActiveModel {
+        provider: Set(provider.slug().to_owned()),
+        idempotency_key: Set(auth.idempotency_key.clone()),
+        event_type: Set(parsed.as_ref().ok().map(|e| e.event_type.clone())),
+        received_at: Set(received_at),
+        raw_body: Set(auth.stored_body.clone()),
+        headers: Set(headers_json(&auth.stored_headers)),
+        outcome: Set("accepted".into()),
+        error: Set(None),
+        processed_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    // Insert first: the unique index decides, inside the database, who is first.
+    let inserted = webhook_event::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            webhook_event::Column::Provider,
+            webhook_event::Column::IdempotencyKey,
+        ])
+        .exec(&txn)
+        .await?;
+    let event_id = match inserted {
+        TryInsertResult::Inserted(r) => r.last_insert_id,
+        _ => {
+            let existing = webhook_event::Entity::find()
+                .filter(webhook_event::Column::Provider.eq(provider.slug()))
+                .filter(webhook_event::Column::IdempotencyKey.eq(&auth.idempotency_key))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| DbErr::Custom("inbox row vanished".into()))?;
+            if existing.outcome != "rejected" {
+                txn.rollback().await?;
+                return Ok(Outcome::Duplicate {
+                    event_id: existing.id,
+                });
+            }
+            // A redelivery of an event we rejected: try again with today's parser.
+            existing.id
+        }
+    };
+    let outcome = match parsed {
+        Ok(event) => {
+            match apply::apply(&txn, &event, event_id, received_at).await {
+                Ok(summary) => {
+                    mark(&txn, event_id, Some(&event), None).await?;
+                    Outcome::Accepted { event_id, summary }
+                }
+                Err(apply::ApplyError::Db(e)) => return Err(e),
+                Err(apply::ApplyError::Unprocessable(reason)) => {
+                    // Nothing of the effects may stay: start over with only the inbox row.
+                    txn.rollback().await?;
+                    return store_rejected(db, provider, auth, received_at, reason).await;
+                }
+            }
+        }
+        Err(e) => {
+            mark(&txn, event_id, None, Some(&e.0)).await?;
+            Outcome::Rejected {
+                event_id,
+                reason: e.0,
+            }
+        }
+    };
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+async fn mark(
+    txn: &impl sea_orm::ConnectionTrait,
+    event_id: i64,
+    event: Option<&NormalizedEvent>,
+    error: Option<&str>,
+) -> Result<(), DbErr> {
+    webhook_event::ActiveModel {
+        id: Set(event_id),
+        outcome: Set(if error.is_some() {
+            "rejected"
+        } else {
+            "accepted"
+        }
+        .into()),
+        error: Set(error.map(str::to_owned)),
+        event_type: match event {
+            Some(e) => Set(Some(e.event_type.clone())),
+            None => sea_orm::ActiveValue::NotSet,
+        },
+        processed_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(txn)
+    .await
+    .map(|_| ())
+}
+
+/// Stores only the inbox row, as `rejected` with its reason, for a later replay.
+async fn store_rejected(
+    db: &DatabaseConnection,
+    provider: Provider,
+    auth: &Authenticated,
+    received_at: DateTime<Utc>,
+    reason: String,
+) -> Result<Outcome, DbErr> {
+    let txn = db.begin().await?;
+    let existing = webhook_event::Entity::find()
+        .filter(webhook_event::Column::Provider.eq(provider.slug()))
+        .filter(webhook_event::Column::IdempotencyKey.eq(&auth.idempotency_key))
+        .one(&txn)
+        .await?;
+    let event_id = match existing {
+        Some(e) => e.id,
+        None => {
+            webhook_event::ActiveModel {
+                provider: Set(provider.slug().to_owned()),
+                idempotency_key: Set(auth.idempotency_key.clone()),
+                event_type: Set(None),
+                received_at: Set(received_at),
+                raw_body: Set(auth.stored_body.clone()),
+                headers: Set(headers_json(&auth.stored_headers)),
+                outcome: Set("rejected".into()),
+                error: Set(Some(reason.clone())),
+                processed_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+            .id
+        }
+    };
+    mark(&txn, event_id, None, Some(&reason)).await?;
+    txn.commit().await?;
+    Ok(Outcome::Rejected { event_id, reason })
+}

@@ -1,0 +1,109 @@
+//! refund-recon: refund webhooks from five providers, one normalized ledger of orders,
+//! returns and refunds, and a GraphQL API for status, reconciliation and subscriptions.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ingest;
+pub mod providers;
+pub mod reconcile;
+pub mod store;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub providers: providers::Registry,
+    pub metrics: PrometheusHandle,
+    pub schema: graphql::AppSchema,
+}
+
+/// A built application: connected, migrated, ready to serve.
+pub struct App {
+    pub state: AppState,
+}
+
+impl App {
+    /// Connects to the database and applies migrations.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let db = store::connect(&config.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open database {}",
+                    config::redact_url(&config.database_url)
+                )
+            })?;
+        store::migrate(&db)
+            .await
+            .context("cannot apply database migrations")?;
+        let config = Arc::new(config);
+        let schema = graphql::build_schema(&config.graphql)
+            .data(db.clone())
+            .data(config.clone())
+            .finish();
+        Ok(App {
+            state: AppState {
+                providers: providers::Registry::from_secrets(&config.providers),
+                metrics: telemetry::metrics_handle(),
+                db,
+                config,
+                schema,
+            },
+        })
+    }
+
+    /// Serves on an already bound listener (tests pass port 0) until Ctrl-C / SIGTERM.
+    pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        if self.state.config.api_keys.is_empty() {
+            tracing::warn!(
+                "no REFUND_RECON_API_KEYS configured: the GraphQL API is open to this machine"
+            );
+        }
+        for p in domain::Provider::ALL {
+            if !self.state.providers.is_enabled(p) {
+                tracing::info!(provider = %p, variable = p.secret_variable(), "provider disabled");
+            }
+        }
+        tracing::info!(address = %listener.local_addr()?, "listening");
+        let router = http::router(self.state);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("server error")
+    }
+}
+
+/// Builds and serves: what `refund-recon serve` runs.
+pub async fn run(config: Config, listener: TcpListener) -> anyhow::Result<()> {
+    App::build(config).await?.serve(listener).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

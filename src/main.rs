@@ -1,0 +1,102 @@
+//! The `refund-recon` binary: parse the command line, load configuration, dispatch.
+
+// The CLI subcommands (schema, reconcile, replay) print their output on stdout.
+#![allow(clippy::print_stdout)]
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use refund_recon::config::{Config, RawConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "refund-recon",
+    version,
+    about = "Refund webhooks in, one reconciled ledger out"
+)]
+struct Cli {
+    /// TOML configuration file (keys as in the README; environment and flags override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL (overrides DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Listen address (overrides REFUND_RECON_LISTEN).
+    #[arg(long, global = true, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Log filter (overrides REFUND_RECON_LOG).
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+fn load_config(cli: &Cli) -> Result<Config, String> {
+    let file = match &cli.config {
+        Some(p) => RawConfig::from_toml_file(p).map_err(|e| e.to_string())?,
+        None => RawConfig::default(),
+    };
+    let env = RawConfig::from_env(|k| std::env::var(k).ok());
+    let flags = RawConfig {
+        database_url: cli.database_url.clone(),
+        listen: cli.listen.clone(),
+        log: cli.log.clone(),
+        ..RawConfig::default()
+    };
+    Config::try_from(flags.over(env.over(file))).map_err(|e| e.to_string())
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("refund-recon: {msg}");
+    ExitCode::from(2)
+}
+
+/// An error chain on one line: "cannot open database …: connection refused".
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string().replace('\n', " "))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Schema) = cli.command {
+        print!("{}", refund_recon::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let config = match load_config(&cli) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    refund_recon::telemetry::init_tracing(&config.log, config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(listener) => refund_recon::run(config, listener).await,
+            Err(e) => Err(anyhow::anyhow!("cannot listen on {}: {e}", config.listen)),
+        },
+        Command::Migrate => migrate(config).await,
+        Command::Schema => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(one_line(&e)),
+    }
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    refund_recon::App::build(config).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Reconciliation and discrepancy rules.
+
+pub mod discrepancies;

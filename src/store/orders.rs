@@ -1,0 +1,162 @@
+//! Orders and their references: finding an order by number or reference, creating or
+//! completing one from what an event or import says, and linking refunds that waited for it.
+
+use chrono::{DateTime, Utc};
+use entity::{order, order_ref, refund};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    Set, sea_query::Expr,
+};
+
+use crate::domain::{ExternalRef, OrderFacts};
+
+/// Finds the order an order number or any of `refs` points to (number first).
+pub async fn find_by_link(
+    db: &impl ConnectionTrait,
+    number: Option<&str>,
+    refs: &[ExternalRef],
+) -> Result<Option<order::Model>, DbErr> {
+    if let Some(n) = number
+        && let Some(o) = order::Entity::find()
+            .filter(order::Column::OrderNumber.eq(n))
+            .one(db)
+            .await?
+    {
+        return Ok(Some(o));
+    }
+    if refs.is_empty() {
+        return Ok(None);
+    }
+    let mut cond = Condition::any();
+    for r in refs {
+        cond = cond.add(
+            Condition::all()
+                .add(order_ref::Column::Kind.eq(&r.kind))
+                .add(order_ref::Column::Value.eq(&r.value)),
+        );
+    }
+    let Some(found) = order_ref::Entity::find().filter(cond).one(db).await? else {
+        return Ok(None);
+    };
+    order::Entity::find_by_id(found.order_id).one(db).await
+}
+
+/// Where an order's total came from; the order book (import, API) outranks providers.
+pub fn is_order_book(source: Option<&str>) -> bool {
+    matches!(source, Some("import") | Some("api"))
+}
+
+/// Creates the order `facts` describe, or completes the one it already matches: values
+/// are filled in, never erased, and a provider never overwrites the order book's total.
+pub async fn upsert_from_facts(
+    db: &impl ConnectionTrait,
+    facts: &OrderFacts,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<order::Model, DbErr> {
+    let existing = find_by_link(db, facts.order_number.as_deref(), &facts.refs).await?;
+    let order = match existing {
+        None => {
+            order::ActiveModel {
+                order_number: Set(facts.order_number.clone()),
+                total_amount: Set(facts.total.map(|m| m.amount.into())),
+                currency: Set(facts.total.map(|m| m.currency.code().to_owned())),
+                placed_at: Set(facts.placed_at),
+                total_source: Set(facts.total.map(|_| source.to_owned())),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+        Some(o) => {
+            let mut am: order::ActiveModel = o.clone().into();
+            let mut changed = false;
+            if o.order_number.is_none() && facts.order_number.is_some() {
+                am.order_number = Set(facts.order_number.clone());
+                changed = true;
+            }
+            let book_wins =
+                is_order_book(o.total_source.as_deref()) && !is_order_book(Some(source));
+            if let Some(total) = facts.total
+                && !book_wins
+                && (o.total_amount != Some(total.amount.into())
+                    || o.currency.as_deref() != Some(total.currency.code()))
+            {
+                am.total_amount = Set(Some(total.amount.into()));
+                am.currency = Set(Some(total.currency.code().to_owned()));
+                am.total_source = Set(Some(source.to_owned()));
+                changed = true;
+            }
+            if o.placed_at.is_none() && facts.placed_at.is_some() {
+                am.placed_at = Set(facts.placed_at);
+                changed = true;
+            }
+            if changed {
+                am.updated_at = Set(now);
+                am.update(db).await?
+            } else {
+                o
+            }
+        }
+    };
+    add_refs(db, order.id, &facts.refs, now).await?;
+    link_waiting(db, &order).await?;
+    Ok(order)
+}
+
+/// Attaches references to an order. A reference already owned by another order stays
+/// where it is (it is unique), and is logged.
+pub async fn add_refs(
+    db: &impl ConnectionTrait,
+    order_id: i64,
+    refs: &[ExternalRef],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for r in refs {
+        let res = order_ref::Entity::insert(order_ref::ActiveModel {
+            order_id: Set(order_id),
+            kind: Set(r.kind.clone()),
+            value: Set(r.value.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing_on([order_ref::Column::Kind, order_ref::Column::Value])
+        .exec_without_returning(db)
+        .await?;
+        if matches!(res, sea_orm::TryInsertResult::Conflicted) {
+            tracing::debug!(kind = %r.kind, "order reference already known");
+        }
+    }
+    Ok(())
+}
+
+/// Links refunds that arrived before their order: by order number or by any reference.
+pub async fn link_waiting(db: &impl ConnectionTrait, order: &order::Model) -> Result<u64, DbErr> {
+    let refs = order_ref::Entity::find()
+        .filter(order_ref::Column::OrderId.eq(order.id))
+        .all(db)
+        .await?;
+    let mut cond = Condition::any();
+    if let Some(n) = &order.order_number {
+        cond = cond.add(refund::Column::LinkOrderNumber.eq(n.as_str()));
+    }
+    for r in &refs {
+        cond = cond.add(
+            Condition::all()
+                .add(refund::Column::LinkRefKind.eq(r.kind.as_str()))
+                .add(refund::Column::LinkRefValue.eq(r.value.as_str())),
+        );
+    }
+    if cond.is_empty() {
+        return Ok(0);
+    }
+    let res = refund::Entity::update_many()
+        .col_expr(refund::Column::OrderId, Expr::value(order.id))
+        .filter(refund::Column::OrderId.is_null())
+        .filter(cond)
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

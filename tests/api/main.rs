@@ -1,0 +1,17 @@
+//! Integration tests: the app on port 0 with a fresh database per test (a temp SQLite file,
+//! or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), spoken to over HTTP.
+
+mod helpers;
+
+mod cli;
+mod graphql_refunds;
+mod health;
+mod linking;
+mod schema;
+mod webhook_alchemypay;
+mod webhook_baback;
+mod webhook_common;
+mod webhook_rainforest;
+mod webhook_rebound;
+mod webhook_unipayment;
+mod webhooks;
