@@ -12,7 +12,10 @@ pub mod reconcile;
 pub mod store;
 pub mod telemetry;
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -29,6 +32,8 @@ pub struct AppState {
     pub providers: providers::Registry,
     pub metrics: PrometheusHandle,
     pub schema: graphql::AppSchema,
+    /// SQL statements run by this app (also exported as a Prometheus counter).
+    pub statements: Arc<AtomicU64>,
 }
 
 /// A built application: connected, migrated, ready to serve.
@@ -39,7 +44,7 @@ pub struct App {
 impl App {
     /// Connects to the database and applies migrations.
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        let db = store::connect(&config.database_url)
+        let mut db = store::connect(&config.database_url)
             .await
             .with_context(|| {
                 format!(
@@ -50,6 +55,12 @@ impl App {
         store::migrate(&db)
             .await
             .context("cannot apply database migrations")?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("refund_recon_db_statements_total").increment(1);
+        });
         let config = Arc::new(config);
         let schema = graphql::build_schema(&config.graphql)
             .data(db.clone())
@@ -62,6 +73,7 @@ impl App {
                 db,
                 config,
                 schema,
+                statements,
             },
         })
     }

@@ -4,14 +4,12 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{order, order_ref, refund_status_history};
+use entity::{order, order_ref, refund, refund_status_history, return_item, returns};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::error::Error;
 
 pub struct OrderLoader(DatabaseConnection);
-pub struct OrderRefsLoader(DatabaseConnection);
-pub struct RefundHistoryLoader(DatabaseConnection);
 
 impl Loader<i64> for OrderLoader {
     type Value = order::Model;
@@ -26,41 +24,41 @@ impl Loader<i64> for OrderLoader {
     }
 }
 
-impl Loader<i64> for OrderRefsLoader {
-    type Value = Vec<order_ref::Model>;
-    type Error = Arc<DbErr>;
+/// Loads "all children of these parents" with one `IN` query, grouped by parent id.
+macro_rules! children_loader {
+    ($name:ident, $entity:ident, $fk:ident, |$r:ident| $key:expr) => {
+        pub struct $name(DatabaseConnection);
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = order_ref::Entity::find()
-            .filter(order_ref::Column::OrderId.is_in(keys.iter().copied()))
-            .order_by_asc(order_ref::Column::Id)
-            .all(&self.0)
-            .await?;
-        let mut map: HashMap<i64, Self::Value> = HashMap::new();
-        for r in rows {
-            map.entry(r.order_id).or_default().push(r);
+        impl Loader<i64> for $name {
+            type Value = Vec<$entity::Model>;
+            type Error = Arc<DbErr>;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+                let rows = $entity::Entity::find()
+                    .filter($entity::Column::$fk.is_in(keys.iter().copied()))
+                    .order_by_asc($entity::Column::Id)
+                    .all(&self.0)
+                    .await?;
+                let mut map: HashMap<i64, Self::Value> = HashMap::new();
+                for $r in rows {
+                    map.entry($key).or_default().push($r);
+                }
+                Ok(map)
+            }
         }
-        Ok(map)
-    }
+    };
 }
 
-impl Loader<i64> for RefundHistoryLoader {
-    type Value = Vec<refund_status_history::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = refund_status_history::Entity::find()
-            .filter(refund_status_history::Column::RefundId.is_in(keys.iter().copied()))
-            .order_by_asc(refund_status_history::Column::Id)
-            .all(&self.0)
-            .await?;
-        let mut map: HashMap<i64, Self::Value> = HashMap::new();
-        for r in rows {
-            map.entry(r.refund_id).or_default().push(r);
-        }
-        Ok(map)
-    }
-}
+children_loader!(OrderRefsLoader, order_ref, OrderId, |r| r.order_id);
+children_loader!(RefundHistoryLoader, refund_status_history, RefundId, |r| r
+    .refund_id);
+children_loader!(ReturnItemsLoader, return_item, ReturnId, |r| r.return_id);
+children_loader!(OrderReturnsLoader, returns, OrderId, |r| r
+    .order_id
+    .unwrap_or_default());
+children_loader!(OrderRefundsLoader, refund, OrderId, |r| r
+    .order_id
+    .unwrap_or_default());
 
 /// The loaders of one request.
 #[derive(Clone)]
@@ -68,18 +66,28 @@ pub struct Loaders {
     orders: Arc<DataLoader<OrderLoader>>,
     order_refs: Arc<DataLoader<OrderRefsLoader>>,
     refund_history: Arc<DataLoader<RefundHistoryLoader>>,
+    return_items: Arc<DataLoader<ReturnItemsLoader>>,
+    order_returns: Arc<DataLoader<OrderReturnsLoader>>,
+    order_refunds: Arc<DataLoader<OrderRefundsLoader>>,
 }
 
 fn db_err(e: Arc<DbErr>) -> Error {
     Error::Db(DbErr::Custom(e.to_string()))
 }
 
+fn loader<L: Loader<i64>>(l: L) -> Arc<DataLoader<L>> {
+    Arc::new(DataLoader::new(l, tokio::spawn))
+}
+
 impl Loaders {
     pub fn new(db: DatabaseConnection) -> Self {
         Loaders {
-            orders: Arc::new(DataLoader::new(OrderLoader(db.clone()), tokio::spawn)),
-            order_refs: Arc::new(DataLoader::new(OrderRefsLoader(db.clone()), tokio::spawn)),
-            refund_history: Arc::new(DataLoader::new(RefundHistoryLoader(db), tokio::spawn)),
+            orders: loader(OrderLoader(db.clone())),
+            order_refs: loader(OrderRefsLoader(db.clone())),
+            refund_history: loader(RefundHistoryLoader(db.clone())),
+            return_items: loader(ReturnItemsLoader(db.clone())),
+            order_returns: loader(OrderReturnsLoader(db.clone())),
+            order_refunds: loader(OrderRefundsLoader(db)),
         }
     }
 
@@ -102,6 +110,33 @@ impl Loaders {
     ) -> Result<Vec<refund_status_history::Model>, Error> {
         Ok(self
             .refund_history
+            .load_one(id)
+            .await
+            .map_err(db_err)?
+            .unwrap_or_default())
+    }
+
+    pub async fn return_items(&self, id: i64) -> Result<Vec<return_item::Model>, Error> {
+        Ok(self
+            .return_items
+            .load_one(id)
+            .await
+            .map_err(db_err)?
+            .unwrap_or_default())
+    }
+
+    pub async fn order_returns(&self, id: i64) -> Result<Vec<returns::Model>, Error> {
+        Ok(self
+            .order_returns
+            .load_one(id)
+            .await
+            .map_err(db_err)?
+            .unwrap_or_default())
+    }
+
+    pub async fn order_refunds(&self, id: i64) -> Result<Vec<refund::Model>, Error> {
+        Ok(self
+            .order_refunds
             .load_one(id)
             .await
             .map_err(db_err)?

@@ -73,5 +73,27 @@ async fn execute(
     );
     let loaders = loaders::Loaders::new(state.db.clone());
     let req = req.into_inner().data(caller).data(loaders);
-    state.schema.execute_batch(req).await.into()
+    let mut resp = state.schema.execute_batch(req).await;
+    match &mut resp {
+        async_graphql::BatchResponse::Single(r) => coded(r),
+        async_graphql::BatchResponse::Batch(rs) => rs.iter_mut().for_each(coded),
+    }
+    resp.into()
+}
+
+/// Every error carries `extensions.code`: errors raised before any resolver ran (syntax,
+/// validation, unknown fields, bad scalars, depth and complexity limits) are the
+/// client's, so `BAD_USER_INPUT`.
+fn coded(resp: &mut async_graphql::Response) {
+    for e in &mut resp.errors {
+        let has_code = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
+        if !has_code {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+        }
+    }
 }

@@ -22,6 +22,13 @@ pub fn page_size(ctx: &Context<'_>, first: Option<i32>) -> async_graphql::Result
     }
 }
 
+/// The complexity of a list field: what each item selects, times the page size asked for
+/// (the default page when absent), so aliases cannot multiply work unseen.
+pub fn list_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let page = first.unwrap_or(50).clamp(1, i32::MAX) as usize;
+    page.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// A position in a sorted list: the sort key as text and the row id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -60,4 +67,72 @@ mod tests {
         assert!(Cursor::decode("not a cursor!").is_err());
         assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("x|y")).is_err());
     }
+}
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use async_graphql::{
+    Object, OutputType,
+    connection::{Connection, Edge},
+};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, Select};
+
+use crate::error::GqlResultExt;
+
+type CountFuture = Pin<Box<dyn Future<Output = Result<u64, DbErr>> + Send>>;
+
+/// `totalCount` of a connection, computed only when the client asks for it.
+#[derive(Clone)]
+pub struct TotalCount(Arc<dyn Fn() -> CountFuture + Send + Sync>);
+
+impl TotalCount {
+    /// Counts the rows of `select` (all pages).
+    pub fn of<E>(db: &DatabaseConnection, select: Select<E>) -> Self
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+        Select<E>: Clone + Send + Sync + 'static,
+    {
+        let db = db.clone();
+        TotalCount(Arc::new(move || {
+            let db = db.clone();
+            let select = select.clone();
+            Box::pin(async move { select.count(&db).await })
+        }))
+    }
+}
+
+#[Object]
+impl TotalCount {
+    /// How many items match the filter, across all pages.
+    async fn total_count(&self) -> async_graphql::Result<u64> {
+        (self.0)().await.gql()
+    }
+}
+
+/// A Relay connection of `rows` (fetched with one extra to detect a next page).
+pub fn connection<M, N: OutputType>(
+    mut rows: Vec<M>,
+    limit: u64,
+    has_previous: bool,
+    key: impl Fn(&M) -> Cursor,
+    node: impl Fn(M) -> N,
+    total: TotalCount,
+) -> Connection<String, N, TotalCount> {
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let mut conn = Connection::with_additional_fields(has_previous, has_next, total);
+    conn.edges.extend(rows.into_iter().map(|r| {
+        let c = key(&r).encode();
+        Edge::new(c, node(r))
+    }));
+    conn
+}
+
+/// Decodes an optional `after` argument into (key, id).
+pub fn after(after: Option<String>) -> async_graphql::Result<Option<(String, i64)>> {
+    after
+        .map(|a| Cursor::decode(&a).map(|c| (c.key, c.id)))
+        .transpose()
+        .gql()
 }

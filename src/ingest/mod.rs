@@ -54,9 +54,50 @@ fn headers_json(h: &[(String, String)]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-/// Stores and applies one authenticated webhook.
+/// Errors worth one more try: two different events creating the same order or refund at
+/// the same moment (a unique violation), or a PostgreSQL deadlock / serialization failure.
+/// The transaction was rolled back, so a retry starts clean.
+fn is_transient(e: &DbErr) -> bool {
+    if matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) {
+        return true;
+    }
+    let msg = e.to_string();
+    [
+        "40001",
+        "40P01",
+        "deadlock detected",
+        "could not serialize",
+        "database is locked",
+    ]
+    .iter()
+    .any(|m| msg.contains(m))
+}
+
+/// Stores and applies one authenticated webhook, retrying transient conflicts.
 #[tracing::instrument(skip_all, fields(provider = %provider, key = %auth.idempotency_key))]
 pub async fn ingest(
+    db: &DatabaseConnection,
+    provider: Provider,
+    auth: &Authenticated,
+    received_at: DateTime<Utc>,
+) -> Result<Outcome, DbErr> {
+    use backon::{ExponentialBuilder, Retryable};
+    let policy = ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_millis(5))
+        .with_max_delay(std::time::Duration::from_millis(200))
+        .with_max_times(5)
+        .with_jitter();
+    (|| ingest_once(db, provider, auth, received_at))
+        .retry(policy)
+        .when(is_transient)
+        .notify(|e, after| tracing::debug!(error = %e, ?after, "retrying a conflicting event"))
+        .await
+}
+
+async fn ingest_once(
     db: &DatabaseConnection,
     provider: Provider,
     auth: &Authenticated,

@@ -1,9 +1,13 @@
 //! Database access: connecting (with the SQLite durability settings), migrations, and the
 //! queries used by ingestion, reconciliation and the GraphQL API. No SQL lives in resolvers.
 
+pub mod money_sql;
 pub mod orders;
+pub mod pagination;
 pub mod refunds;
 pub mod returns;
+pub mod summary;
+pub mod webhook_events;
 
 use std::time::Duration;
 

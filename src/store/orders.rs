@@ -160,3 +160,42 @@ pub async fn link_waiting(db: &impl ConnectionTrait, order: &order::Model) -> Re
         .await?;
     Ok(res.rows_affected)
 }
+
+/// Filters of the `orders` list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub order_number: Option<String>,
+    pub currency: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only orders that have refunds from one of these providers.
+    pub refund_providers: Vec<String>,
+}
+
+impl OrderQuery {
+    pub fn select(&self) -> sea_orm::Select<order::Entity> {
+        let mut c = Condition::all();
+        if let Some(n) = &self.order_number {
+            c = c.add(order::Column::OrderNumber.eq(n.as_str()));
+        }
+        if let Some(cur) = &self.currency {
+            c = c.add(order::Column::Currency.eq(cur.to_ascii_uppercase()));
+        }
+        if let Some(t) = self.created_after {
+            c = c.add(order::Column::CreatedAt.gte(t));
+        }
+        if let Some(t) = self.created_before {
+            c = c.add(order::Column::CreatedAt.lt(t));
+        }
+        if !self.refund_providers.is_empty() {
+            let sub = sea_orm::sea_query::Query::select()
+                .column(refund::Column::OrderId)
+                .from(refund::Entity)
+                .and_where(refund::Column::Provider.is_in(self.refund_providers.clone()))
+                .and_where(refund::Column::OrderId.is_not_null())
+                .to_owned();
+            c = c.add(order::Column::Id.in_subquery(sub));
+        }
+        order::Entity::find().filter(c)
+    }
+}

@@ -78,21 +78,31 @@ fn amount_sql(backend: DatabaseBackend, col: &str) -> String {
     }
 }
 
-fn amount_value(backend: DatabaseBackend, d: rust_decimal::Decimal) -> (String, Value) {
+/// The n-th placeholder of a custom expression: PostgreSQL numbers them (and a number may
+/// repeat), SQLite takes one value per `?`. Money on SQLite is compared as a number.
+fn placeholder(backend: DatabaseBackend, n: usize, money: bool) -> String {
+    match (backend, money) {
+        (DatabaseBackend::Postgres, _) => format!("${n}"),
+        (_, true) => "CAST(? AS REAL)".to_owned(),
+        (_, false) => "?".to_owned(),
+    }
+}
+
+fn amount_value(backend: DatabaseBackend, d: rust_decimal::Decimal) -> Value {
     match backend {
-        DatabaseBackend::Postgres => ("?".into(), Value::from(d)),
-        _ => ("CAST(? AS REAL)".into(), Value::from(d.to_string())),
+        DatabaseBackend::Postgres => Value::from(d),
+        _ => Value::from(d.to_string()),
     }
 }
 
 fn amount_cmp(backend: DatabaseBackend, op: &str, d: rust_decimal::Decimal) -> SimpleExpr {
-    let (placeholder, v) = amount_value(backend, d);
     Expr::cust_with_values(
         format!(
-            "{} {op} {placeholder}",
-            amount_sql(backend, "refunds.amount")
+            "{} {op} {}",
+            amount_sql(backend, "refunds.amount"),
+            placeholder(backend, 1, true)
         ),
-        [v],
+        [amount_value(backend, d)],
     )
 }
 
@@ -170,22 +180,32 @@ pub async fn page(
     let mut select = q.select(backend);
     if let Some((key, id)) = after {
         let bad = || crate::error::Error::BadRequest("cursor does not match this ordering".into());
-        let (ph, v): (String, Value) = match sort.field {
+        let (money, v): (bool, Value) = match sort.field {
             SortField::CreatedAt | SortField::UpdatedAt => {
                 let t = chrono::DateTime::parse_from_rfc3339(&key)
                     .map_err(|_| bad())?
                     .with_timezone(&chrono::Utc);
-                ("?".into(), Value::from(t))
+                (false, Value::from(t))
             }
             SortField::Amount => {
                 let d = crate::domain::money::parse_decimal(&key).map_err(|_| bad())?;
-                amount_value(backend, d)
+                (true, amount_value(backend, d))
             }
         };
         let op = if sort.descending { "<" } else { ">" };
+        let (k1, k2, idp) = (
+            placeholder(backend, 1, money),
+            placeholder(backend, 1, money),
+            placeholder(backend, 2, false),
+        );
+        let values: Vec<Value> = if backend == DatabaseBackend::Postgres {
+            vec![v, Value::from(id)]
+        } else {
+            vec![v.clone(), v, Value::from(id)]
+        };
         select = select.filter(Expr::cust_with_values(
-            format!("({key_sql} {op} {ph} OR ({key_sql} = {ph} AND refunds.id {op} ?))"),
-            [v.clone(), v, Value::from(id)],
+            format!("({key_sql} {op} {k1} OR ({key_sql} = {k2} AND refunds.id {op} {idp}))"),
+            values,
         ));
     }
     let dir = if sort.descending {

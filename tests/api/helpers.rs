@@ -23,6 +23,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     pub database_url: String,
+    /// SQL statements the app has run so far.
+    pub statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -125,12 +127,14 @@ pub async fn spawn_app_on(
     let address = format!("http://{}", listener.local_addr().unwrap());
     let app = App::build(config).await.expect("app builds");
     let db = app.state.db.clone();
+    let statements = app.state.statements.clone();
     tokio::spawn(async move { app.serve(listener).await });
     TestApp {
         address,
         db,
         client: reqwest::Client::new(),
         database_url: url,
+        statements,
         _dir: dir,
     }
 }

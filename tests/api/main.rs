@@ -4,10 +4,14 @@
 mod helpers;
 
 mod cli;
+mod graphql_auth;
+mod graphql_limits;
+mod graphql_queries;
 mod graphql_refunds;
 mod health;
 mod linking;
 mod schema;
+mod seed;
 mod webhook_alchemypay;
 mod webhook_baback;
 mod webhook_common;

@@ -141,3 +141,28 @@ async fn answers_never_leak_a_secret() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn different_events_of_one_refund_arriving_together_all_apply() {
+    // Six events of one refund at the same moment: each creates-or-updates the same row.
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut tasks = Vec::new();
+    for f in [
+        "created",
+        "processing",
+        "in_review",
+        "succeeded",
+        "failed",
+        "canceled",
+    ] {
+        let app = app.clone();
+        let body = fixture(&format!("rainforest/{f}.json"));
+        tasks.push(tokio::spawn(async move { app.rainforest(&body).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().assert(200, "accepted");
+    }
+    assert_eq!(app.count("refunds").await, 1);
+    assert_eq!(app.count("refund_status_history").await, 6);
+    assert_eq!(app.count("webhook_events").await, 6);
+}

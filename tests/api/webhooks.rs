@@ -151,7 +151,7 @@ impl TestApp {
     pub async fn refunds(&self) -> Vec<Value> {
         let v = self
             .graphql(
-                "{ refunds(first: 200) { edges { node { id provider providerRefundId status providerStatus
+                "{ refunds(first: 50) { edges { node { id provider providerRefundId status providerStatus
                    amount { amount currency } fee { amount currency } reason
                    crypto { amount token network txHash }
                    order { id orderNumber total { amount currency } refs { kind value } }

@@ -1,8 +1,18 @@
 //! The Query root, merged from one object per area.
 
+mod orders;
 mod refunds;
+mod returns;
+mod summary;
+mod webhook_events;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct Query(refunds::RefundQueries);
+pub struct Query(
+    refunds::RefundQueries,
+    orders::OrderQueries,
+    returns::ReturnQueries,
+    summary::SummaryQueries,
+    webhook_events::WebhookEventQueries,
+);

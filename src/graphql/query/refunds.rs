@@ -1,9 +1,6 @@
 //! `refund(id)` and `refunds(filter, orderBy, first, after)`.
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object,
-    connection::{Connection, Edge},
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -12,7 +9,7 @@ use crate::{
     config::Role,
     graphql::{
         auth::RoleGuard,
-        pagination::{Cursor, page_size},
+        pagination::{self, Cursor, TotalCount, connection, page_size},
         scalars::DecimalScalar,
         types::{ProviderGql, RefundGql, RefundStatusGql, parse_id},
     },
@@ -92,21 +89,7 @@ impl From<RefundOrder> for Sort {
     }
 }
 
-/// `totalCount`, computed only when asked for.
-pub struct RefundCount {
-    db: DatabaseConnection,
-    query: RefundQuery,
-}
-
-#[Object]
-impl RefundCount {
-    /// How many refunds match the filter (all pages).
-    async fn total_count(&self) -> async_graphql::Result<u64> {
-        store::count(&self.db, &self.query).await.gql()
-    }
-}
-
-pub type RefundConnection = Connection<String, RefundGql, RefundCount>;
+pub type RefundConnection = Connection<String, RefundGql, TotalCount>;
 
 #[derive(Default)]
 pub struct RefundQueries;
@@ -126,7 +109,10 @@ impl RefundQueries {
     }
 
     /// Refunds across providers, filtered and ordered (newest first by default).
-    #[graphql(guard = "RoleGuard(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard(Role::Viewer)",
+        complexity = "crate::graphql::pagination::list_complexity(first, child_complexity)"
+    )]
     async fn refunds(
         &self,
         ctx: &Context<'_>,
@@ -139,29 +125,20 @@ impl RefundQueries {
         let limit = page_size(ctx, first)?;
         let sort: Sort = order_by.unwrap_or_default().into();
         let query: RefundQuery = filter.unwrap_or_default().into();
-        let after = after
-            .map(|a| Cursor::decode(&a).map(|c| (c.key, c.id)))
-            .transpose()
-            .gql()?;
+        let after = pagination::after(after)?;
         let has_previous = after.is_some();
-        let mut rows = store::page(db, &query, sort, after, limit).await.gql()?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        let mut conn = Connection::with_additional_fields(
+        let rows = store::page(db, &query, sort, after, limit).await.gql()?;
+        let total = TotalCount::of(db, query.select(db.get_database_backend()));
+        Ok(connection(
+            rows,
+            limit,
             has_previous,
-            has_next,
-            RefundCount {
-                db: db.clone(),
-                query,
-            },
-        );
-        conn.edges.extend(rows.into_iter().map(|r| {
-            let cursor = Cursor {
-                key: store::sort_key(&r, sort.field),
+            |r| Cursor {
+                key: store::sort_key(r, sort.field),
                 id: r.id,
-            };
-            Edge::new(cursor.encode(), RefundGql(r))
-        }));
-        Ok(conn)
+            },
+            RefundGql,
+            total,
+        ))
     }
 }

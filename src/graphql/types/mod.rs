@@ -5,11 +5,15 @@ pub mod enums;
 pub mod money;
 pub mod order;
 pub mod refund;
+pub mod return_;
+pub mod webhook_event;
 
 pub use enums::{ProviderGql, RefundStatusGql, ReturnStatusGql};
 pub use money::{ExternalRefGql, MoneyGql};
 pub use order::OrderGql;
 pub use refund::RefundGql;
+pub use return_::ReturnGql;
+pub use webhook_event::{WebhookEventGql, WebhookOutcomeGql};
 
 /// GraphQL IDs are the database ids as strings.
 pub fn parse_id(id: &async_graphql::ID) -> Result<i64, crate::error::Error> {

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::order;
 
-use super::{ExternalRefGql, MoneyGql};
+use super::{ExternalRefGql, MoneyGql, RefundGql, ReturnGql};
 use crate::error::GqlResultExt;
 use crate::graphql::loaders::Loaders;
 
@@ -42,6 +42,26 @@ impl OrderGql {
                 value: r.value,
             })
             .collect())
+    }
+
+    /// Returns of this order, oldest first.
+    async fn returns(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ReturnGql>> {
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .order_returns(self.0.id)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(ReturnGql).collect())
+    }
+
+    /// Refunds of this order across providers, oldest first.
+    async fn refunds(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RefundGql>> {
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .order_refunds(self.0.id)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(RefundGql).collect())
     }
 
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
