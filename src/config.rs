@@ -60,6 +60,7 @@ pub struct Config {
     pub webhook_tolerance: Duration,
     /// Largest accepted webhook body.
     pub max_body_bytes: usize,
+    pub recon: crate::reconcile::ReconSettings,
 }
 
 /// Every setting as text, as it comes from any layer. Field names are the TOML keys; the
@@ -82,6 +83,14 @@ pub struct RawConfig {
     pub graphql_max_complexity: Option<String>,
     pub graphql_max_page_size: Option<String>,
     pub graphql_default_page_size: Option<String>,
+    pub tolerance: Option<String>,
+    pub under_refund_grace: Option<String>,
+    pub orphan_grace: Option<String>,
+    pub stuck_after: Option<String>,
+    pub stuck_in_review_after: Option<String>,
+    pub stuck_after_by_provider: Option<String>,
+    pub duplicate_window: Option<String>,
+    pub sweep_interval: Option<String>,
 }
 
 macro_rules! merge_fields {
@@ -112,6 +121,14 @@ impl RawConfig {
                 graphql_max_complexity,
                 graphql_max_page_size,
                 graphql_default_page_size,
+                tolerance,
+                under_refund_grace,
+                orphan_grace,
+                stuck_after,
+                stuck_in_review_after,
+                stuck_after_by_provider,
+                duplicate_window,
+                sweep_interval,
             ]
         )
     }
@@ -146,6 +163,14 @@ impl RawConfig {
             graphql_max_complexity: v("GRAPHQL_MAX_COMPLEXITY"),
             graphql_max_page_size: v("GRAPHQL_MAX_PAGE_SIZE"),
             graphql_default_page_size: v("GRAPHQL_DEFAULT_PAGE_SIZE"),
+            tolerance: v("TOLERANCE"),
+            under_refund_grace: v("UNDER_REFUND_GRACE"),
+            orphan_grace: v("ORPHAN_GRACE"),
+            stuck_after: v("STUCK_AFTER"),
+            stuck_in_review_after: v("STUCK_IN_REVIEW_AFTER"),
+            stuck_after_by_provider: v("STUCK_AFTER_BY_PROVIDER"),
+            duplicate_window: v("DUPLICATE_WINDOW"),
+            sweep_interval: v("SWEEP_INTERVAL"),
         }
     }
 
@@ -159,6 +184,13 @@ impl RawConfig {
             graphql_max_complexity: Some("2000".into()),
             graphql_max_page_size: Some("200".into()),
             graphql_default_page_size: Some("50".into()),
+            tolerance: Some("0.01".into()),
+            under_refund_grace: Some("72h".into()),
+            orphan_grace: Some("72h".into()),
+            stuck_after: Some("7d".into()),
+            stuck_in_review_after: Some("3d".into()),
+            duplicate_window: Some("24h".into()),
+            sweep_interval: Some("5m".into()),
             ..RawConfig::default()
         }
     }
@@ -209,6 +241,75 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+fn duration(name: &str, v: Option<String>) -> Result<std::time::Duration, ConfigError> {
+    let v = v.unwrap_or_default();
+    humantime::parse_duration(v.trim()).map_err(|_| {
+        ConfigError::new(
+            format!("REFUND_RECON_{}", name.to_uppercase()),
+            format!("`{v}` is not a duration like 72h, 7d or 30s"),
+        )
+    })
+}
+
+fn chrono_duration(name: &str, v: Option<String>) -> Result<chrono::Duration, ConfigError> {
+    let d = duration(name, v)?;
+    chrono::Duration::from_std(d)
+        .map_err(|_| ConfigError::new(format!("REFUND_RECON_{}", name.to_uppercase()), "too long"))
+}
+
+fn parse_recon(raw: &RawConfig) -> Result<crate::reconcile::ReconSettings, ConfigError> {
+    let tol_raw = raw.tolerance.clone().unwrap_or_default();
+    let tolerance = crate::domain::money::parse_decimal(&tol_raw)
+        .ok()
+        .filter(|d| !d.is_sign_negative())
+        .ok_or_else(|| {
+            ConfigError::new(
+                "REFUND_RECON_TOLERANCE",
+                format!("`{tol_raw}` is not an amount like 0.01"),
+            )
+        })?;
+    let mut stuck_by_provider = std::collections::HashMap::new();
+    for entry in raw
+        .stuck_after_by_provider
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let err = || {
+            ConfigError::new(
+                "REFUND_RECON_STUCK_AFTER_BY_PROVIDER",
+                format!("`{entry}` is not `provider=duration` (e.g. unipayment=10d)"),
+            )
+        };
+        let (p, d) = entry.split_once('=').ok_or_else(err)?;
+        let p: crate::domain::Provider = p.trim().parse().map_err(|_| err())?;
+        let d = humantime::parse_duration(d.trim()).map_err(|_| err())?;
+        stuck_by_provider.insert(p, chrono::Duration::from_std(d).map_err(|_| err())?);
+    }
+    let sweep_interval = duration("sweep_interval", raw.sweep_interval.clone())?;
+    if sweep_interval.is_zero() {
+        return Err(ConfigError::new(
+            "REFUND_RECON_SWEEP_INTERVAL",
+            "must be more than zero",
+        ));
+    }
+    Ok(crate::reconcile::ReconSettings {
+        tolerance,
+        under_refund_grace: chrono_duration("under_refund_grace", raw.under_refund_grace.clone())?,
+        orphan_grace: chrono_duration("orphan_grace", raw.orphan_grace.clone())?,
+        stuck_default: chrono_duration("stuck_after", raw.stuck_after.clone())?,
+        stuck_in_review: chrono_duration(
+            "stuck_in_review_after",
+            raw.stuck_in_review_after.clone(),
+        )?,
+        stuck_by_provider,
+        duplicate_window: chrono_duration("duplicate_window", raw.duplicate_window.clone())?,
+        sweep_interval,
+    })
+}
+
 fn parse_api_keys(raw: Option<String>) -> Result<Vec<ApiKey>, ConfigError> {
     let Some(raw) = raw else { return Ok(vec![]) };
     let mut keys = Vec::new();
@@ -249,6 +350,7 @@ impl TryFrom<RawConfig> for Config {
 
     fn try_from(raw: RawConfig) -> Result<Self, Self::Error> {
         let raw = raw.over(RawConfig::defaults());
+        let recon = parse_recon(&raw)?;
         let database_url = raw.database_url.unwrap_or_default();
         let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
             .iter()
@@ -347,6 +449,7 @@ impl TryFrom<RawConfig> for Config {
             graphql,
             webhook_tolerance: Duration::from_secs(300),
             max_body_bytes: 1024 * 1024,
+            recon,
         })
     }
 }
@@ -428,6 +531,35 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.setting, "REFUND_RECON_GRAPHQL_MAX_DEPTH");
+    }
+
+    #[test]
+    fn reconciliation_settings_parse_durations_and_overrides() {
+        let c = Config::try_from(env(&[
+            ("REFUND_RECON_TOLERANCE", "0.05"),
+            ("REFUND_RECON_ORPHAN_GRACE", "0s"),
+            (
+                "REFUND_RECON_STUCK_AFTER_BY_PROVIDER",
+                "unipayment=10d, alchemypay=36h",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(c.recon.tolerance.to_string(), "0.05");
+        assert_eq!(c.recon.orphan_grace, chrono::Duration::zero());
+        assert_eq!(c.recon.under_refund_grace, chrono::Duration::hours(72));
+        assert_eq!(
+            c.recon.stuck_by_provider[&crate::domain::Provider::AlchemyPay],
+            chrono::Duration::hours(36)
+        );
+        for (k, v) in [
+            ("REFUND_RECON_TOLERANCE", "-1"),
+            ("REFUND_RECON_ORPHAN_GRACE", "soon"),
+            ("REFUND_RECON_STUCK_AFTER_BY_PROVIDER", "stripe=1d"),
+            ("REFUND_RECON_SWEEP_INTERVAL", "0s"),
+        ] {
+            let e = Config::try_from(env(&[(k, v)])).err().unwrap();
+            assert_eq!(e.setting, k);
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! refund-recon: refund webhooks from five providers, one normalized ledger of orders,
 //! returns and refunds, and a GraphQL API for status, reconciliation and subscriptions.
 
+pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod orderbook;
 pub mod providers;
 pub mod reconcile;
 pub mod store;
@@ -90,12 +92,16 @@ impl App {
                 tracing::info!(provider = %p, variable = p.secret_variable(), "provider disabled");
             }
         }
+        let sweeper =
+            reconcile::sweep::spawn(self.state.db.clone(), self.state.config.recon.clone());
         tracing::info!(address = %listener.local_addr()?, "listening");
         let router = http::router(self.state);
-        axum::serve(listener, router)
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await
-            .context("server error")
+            .context("server error");
+        sweeper.abort();
+        served
     }
 }
 

@@ -39,6 +39,33 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Import orders from a CSV or JSON-lines file (bad rows are reported, the rest imported).
+    ImportOrders {
+        /// CSV with header `order_number,total,currency,placed_at,refs`, or JSON lines.
+        file: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Print (or write) the reconciliation report as CSV.
+    Reconcile {
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Only these states, comma-separated (e.g. UNDER_REFUNDED,OVER_REFUNDED).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        /// Only orders with refunds from these providers, comma-separated.
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        order_number: Option<String>,
+        /// Re-check time-based discrepancies first.
+        #[arg(long)]
+        sweep: bool,
+    },
 }
 
 fn load_config(cli: &Cli) -> Result<Config, String> {
@@ -88,6 +115,50 @@ async fn main() -> ExitCode {
         },
         Command::Migrate => migrate(config).await,
         Command::Schema => Ok(()),
+        Command::ImportOrders { file, quiet } => {
+            let mut stderr = std::io::stderr();
+            match refund_recon::commands::import_orders(config, &file, &mut stderr, !quiet).await {
+                Ok(s) => {
+                    eprintln!(
+                        "imported {} orders, {} rows rejected",
+                        s.imported, s.rejected
+                    );
+                    if s.rejected > 0 {
+                        return ExitCode::from(3);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::Reconcile {
+            output,
+            state,
+            currency,
+            provider,
+            order_number,
+            sweep,
+        } => {
+            let params = refund_recon::http::exports::ExportParams {
+                state,
+                currency,
+                provider,
+                order_number,
+            };
+            match output {
+                Some(path) => match std::fs::File::create(&path) {
+                    Ok(f) => {
+                        let mut w = std::io::BufWriter::new(f);
+                        refund_recon::commands::reconcile(config, &params, sweep, &mut w).await
+                    }
+                    Err(e) => Err(anyhow::anyhow!("cannot write {}: {e}", path.display())),
+                },
+                None => {
+                    let mut w = std::io::BufWriter::new(std::io::stdout());
+                    refund_recon::commands::reconcile(config, &params, sweep, &mut w).await
+                }
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,14 +3,13 @@
 
 pub mod auth;
 pub mod loaders;
+pub mod mutation;
 pub mod pagination;
 pub mod query;
 pub mod scalars;
 pub mod types;
 
-use async_graphql::{
-    EmptyMutation, EmptySubscription, Schema, SchemaBuilder, http::GraphiQLSource,
-};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder, http::GraphiQLSource};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::{
     Router,
@@ -22,16 +21,20 @@ use axum::{
 
 use crate::{AppState, config::GraphqlLimits};
 
-pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
 /// The schema with its limits; runtime data (database, config) is added by the caller.
 pub fn build_schema(
     limits: &GraphqlLimits,
-) -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .data(limits.clone())
+) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .data(limits.clone())
 }
 
 /// The SDL of the schema, as checked in at `schema.graphql`.

@@ -1,5 +1,6 @@
 //! The HTTP surface: webhooks, GraphQL, ops routes.
 
+pub mod exports;
 pub mod health;
 pub mod webhooks;
 
@@ -12,6 +13,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(webhooks::router())
         .merge(health::router())
+        .merge(exports::router())
         .merge(crate::graphql::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -149,14 +149,20 @@ async fn handle(
             Refusal::new(StatusCode::UNAUTHORIZED, "invalid_signature", m)
         }
     })?;
-    ingest::ingest(&state.db, provider, &authed, received_at)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "ingest failed");
-            Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the event could not be stored; it was not acknowledged, please retry",
-            )
-        })
+    ingest::ingest(
+        &state.db,
+        provider,
+        &authed,
+        received_at,
+        &state.config.recon,
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "ingest failed");
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the event could not be stored; it was not acknowledged, please retry",
+        )
+    })
 }

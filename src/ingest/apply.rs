@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::{
     domain::{NormalizedEvent, RefundStatus},
+    reconcile::{ReconSettings, evaluate},
     store,
 };
 
@@ -38,6 +39,9 @@ pub struct ApplySummary {
     /// History rows written but not applied (late or contradicting events).
     pub not_applied: u32,
     pub discrepancies_raised: Vec<i64>,
+    /// Orders and refunds whose figures changed, to re-check for discrepancies.
+    pub touched_orders: Vec<i64>,
+    pub touched_refunds: Vec<i64>,
 }
 
 pub async fn apply(
@@ -45,13 +49,17 @@ pub async fn apply(
     ev: &NormalizedEvent,
     webhook_event_id: i64,
     received_at: DateTime<Utc>,
+    settings: &ReconSettings,
 ) -> Result<ApplySummary, ApplyError> {
     let now = Utc::now();
     let occurred_at = ev.occurred_at.unwrap_or(received_at);
     let mut summary = ApplySummary::default();
     if let Some(facts) = &ev.order {
-        let order = store::orders::upsert_from_facts(db, facts, ev.provider.slug(), now).await?;
+        let (order, linked) =
+            store::orders::upsert_from_facts(db, facts, ev.provider.slug(), now).await?;
         summary.order_id = Some(order.id);
+        summary.touched_orders.push(order.id);
+        summary.touched_refunds.extend(linked);
     }
     let ctx = super::refund::Ctx {
         provider: ev.provider,
@@ -66,6 +74,17 @@ pub async fn apply(
     }
     if let Some(r) = &ev.refund {
         super::refund::apply(db, &ctx, r, &mut summary).await?;
+    }
+    // Same transaction: the discrepancy queue is never behind what was acknowledged.
+    summary.touched_orders.sort_unstable();
+    summary.touched_orders.dedup();
+    summary.touched_refunds.sort_unstable();
+    summary.touched_refunds.dedup();
+    for id in &summary.touched_orders {
+        evaluate::evaluate_order(db, *id, settings, now).await?;
+    }
+    for id in &summary.touched_refunds {
+        evaluate::evaluate_refund(db, *id, settings, now).await?;
     }
     Ok(summary)
 }

@@ -18,6 +18,7 @@ pub use apply::{ApplySummary, RefundChange};
 use crate::{
     domain::{NormalizedEvent, Provider},
     providers::{self, Authenticated},
+    reconcile::ReconSettings,
 };
 
 /// What became of one delivery.
@@ -83,6 +84,7 @@ pub async fn ingest(
     provider: Provider,
     auth: &Authenticated,
     received_at: DateTime<Utc>,
+    settings: &ReconSettings,
 ) -> Result<Outcome, DbErr> {
     use backon::{ExponentialBuilder, Retryable};
     let policy = ExponentialBuilder::default()
@@ -90,7 +92,7 @@ pub async fn ingest(
         .with_max_delay(std::time::Duration::from_millis(200))
         .with_max_times(5)
         .with_jitter();
-    (|| ingest_once(db, provider, auth, received_at))
+    (|| ingest_once(db, provider, auth, received_at, settings))
         .retry(policy)
         .when(is_transient)
         .notify(|e, after| tracing::debug!(error = %e, ?after, "retrying a conflicting event"))
@@ -102,6 +104,7 @@ async fn ingest_once(
     provider: Provider,
     auth: &Authenticated,
     received_at: DateTime<Utc>,
+    settings: &ReconSettings,
 ) -> Result<Outcome, DbErr> {
     let parsed = providers::parse(provider, &auth.stored_body, received_at);
     let txn = db.begin().await?;
@@ -146,7 +149,7 @@ async fn ingest_once(
     };
     let outcome = match parsed {
         Ok(event) => {
-            match apply::apply(&txn, &event, event_id, received_at).await {
+            match apply::apply(&txn, &event, event_id, received_at, settings).await {
                 Ok(summary) => {
                     mark(&txn, event_id, Some(&event), None).await?;
                     Outcome::Accepted { event_id, summary }

@@ -200,6 +200,8 @@ pub async fn apply(
     .insert(db)
     .await?;
     summary.refund_id = Some(row.id);
+    summary.touched_refunds.push(row.id);
+    summary.touched_orders.extend(row.order_id);
     match decision {
         StatusDecision::Apply => {
             summary.refund_change = Some(RefundChange {

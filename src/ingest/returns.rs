@@ -129,6 +129,7 @@ pub async fn apply(
         summary.not_applied += 1;
     }
     summary.return_id = Some(ret.id);
+    summary.touched_orders.extend(ret.order_id);
     Ok(())
 }
 

@@ -83,3 +83,147 @@ pub async fn raise(
     .await?;
     Ok(Some(r.last_insert_id))
 }
+
+/// Kinds raised and closed by the rules (STATUS_CONFLICT is raised by ingestion and closed
+/// only by a person).
+pub const AUTO_KINDS: [Kind; 8] = [
+    Kind::OverRefund,
+    Kind::UnderRefund,
+    Kind::AmountMismatch,
+    Kind::CurrencyMismatch,
+    Kind::DuplicateRefund,
+    Kind::OrphanRefund,
+    Kind::StuckRefund,
+    Kind::FailedRefund,
+];
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        AUTO_KINDS
+            .into_iter()
+            .chain([Kind::StatusConflict])
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Statuses of the lifecycle OPEN → ACKNOWLEDGED → RESOLVED | IGNORED.
+pub const ACTIVE: [&str; 2] = ["OPEN", "ACKNOWLEDGED"];
+
+/// Records a status change with who, when and why.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    d: &discrepancy::Model,
+    status: &str,
+    note: Option<String>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<discrepancy::Model, DbErr> {
+    let mut am: discrepancy::ActiveModel = d.clone().into();
+    am.status = Set(status.to_owned());
+    am.updated_at = Set(now);
+    let updated = am.update(db).await?;
+    discrepancy_history::ActiveModel {
+        discrepancy_id: Set(d.id),
+        status: Set(status.to_owned()),
+        note: Set(note),
+        actor: Set(actor.to_owned()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(updated)
+}
+
+/// Makes the discrepancy `d` hold: opens it, or reopens one the system had resolved (a
+/// person's RESOLVED or IGNORED is respected). Returns the id when it changed.
+pub async fn ensure_open(
+    db: &impl ConnectionTrait,
+    d: NewDiscrepancy,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let existing = discrepancy::Entity::find()
+        .filter(discrepancy::Column::DedupeKey.eq(&d.dedupe_key))
+        .one(db)
+        .await?;
+    match existing {
+        None => raise(db, d, now).await,
+        Some(e)
+            if e.status == "RESOLVED"
+                && last_actor(db, e.id).await?.as_deref() == Some("system") =>
+        {
+            let mut am: discrepancy::ActiveModel = e.clone().into();
+            am.amount = Set(d.amount.map(Into::into));
+            am.detail = Set(d.detail.clone());
+            let e = am.update(db).await?;
+            set_status(
+                db,
+                &e,
+                "OPEN",
+                Some(format!("raised again: {}", d.detail)),
+                "system",
+                now,
+            )
+            .await?;
+            Ok(Some(e.id))
+        }
+        Some(e) => {
+            // Keep the figures current while it is being worked on.
+            if ACTIVE.contains(&e.status.as_str())
+                && (e.amount.map(|a| a.0) != d.amount || e.detail != d.detail)
+            {
+                let mut am: discrepancy::ActiveModel = e.into();
+                am.amount = Set(d.amount.map(Into::into));
+                am.detail = Set(d.detail);
+                am.updated_at = Set(now);
+                am.update(db).await?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+async fn last_actor(db: &impl ConnectionTrait, id: i64) -> Result<Option<String>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    Ok(discrepancy_history::Entity::find()
+        .filter(discrepancy_history::Column::DiscrepancyId.eq(id))
+        .order_by_desc(discrepancy_history::Column::Id)
+        .one(db)
+        .await?
+        .map(|h| h.actor))
+}
+
+/// Resolves, as the system, active discrepancies of `kinds` matched by `scope` whose key
+/// is not in `holding`. Returns the ids closed.
+pub async fn close_cleared(
+    db: &impl ConnectionTrait,
+    scope: sea_orm::Condition,
+    kinds: &[Kind],
+    holding: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let active = discrepancy::Entity::find()
+        .filter(scope)
+        .filter(discrepancy::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())))
+        .filter(discrepancy::Column::Status.is_in(ACTIVE))
+        .all(db)
+        .await?;
+    let mut closed = Vec::new();
+    for d in active {
+        if !holding.contains(&d.dedupe_key) {
+            set_status(
+                db,
+                &d,
+                "RESOLVED",
+                Some("condition no longer holds".into()),
+                "system",
+                now,
+            )
+            .await?;
+            closed.push(d.id);
+        }
+    }
+    Ok(closed)
+}

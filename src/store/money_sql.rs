@@ -47,3 +47,82 @@ pub fn read_sum(
         }
     }
 }
+
+/// An exact number usable in SQL arithmetic and comparisons: NUMERIC on PostgreSQL; on
+/// SQLite the text as an INTEGER count of 10⁻⁹ units (exact up to ±9.2·10⁹ per value or
+/// sum, far above any single order).
+pub fn exact_num(backend: DatabaseBackend, col: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => col.to_owned(),
+        _ => {
+            let t = format!("ltrim({col}, '-')");
+            format!(
+                "((CASE WHEN substr({col}, 1, 1) = '-' THEN -1 ELSE 1 END) * \
+                 (CAST(CASE WHEN instr({t}, '.') > 0 THEN substr({t}, 1, instr({t}, '.') - 1) ELSE {t} END AS INTEGER) * 1000000000 + \
+                 (CASE WHEN instr({t}, '.') > 0 THEN CAST(substr(substr({t}, instr({t}, '.') + 1) || '000000000', 1, {FRAC_DIGITS}) AS INTEGER) ELSE 0 END)))"
+            )
+        }
+    }
+}
+
+/// A parameter in the units of [`exact_num`].
+pub fn exact_value(backend: DatabaseBackend, d: Decimal) -> Result<sea_orm::Value, DbErr> {
+    match backend {
+        DatabaseBackend::Postgres => Ok(d.into()),
+        _ => {
+            let nanos = (d * Decimal::from(1_000_000_000_i64)).trunc();
+            i64::try_from(nanos)
+                .map(Into::into)
+                .map_err(|_| DbErr::Custom(format!("amount {d} is too large")))
+        }
+    }
+}
+
+/// Reads a value in the units of [`exact_num`] (NULL as zero).
+pub fn read_exact(
+    backend: DatabaseBackend,
+    row: &QueryResult,
+    alias: &str,
+) -> Result<Option<Decimal>, DbErr> {
+    match backend {
+        DatabaseBackend::Postgres => row.try_get::<Option<Decimal>>("", alias),
+        _ => Ok(row
+            .try_get::<Option<i64>>("", alias)?
+            .map(|n| Decimal::new(n, FRAC_DIGITS))),
+    }
+}
+
+/// Builds SQL with positional values: `?` for SQLite, `$n` for PostgreSQL.
+pub struct SqlBuf {
+    pub backend: DatabaseBackend,
+    pub sql: String,
+    pub values: Vec<sea_orm::Value>,
+}
+
+impl SqlBuf {
+    pub fn new(backend: DatabaseBackend) -> Self {
+        SqlBuf {
+            backend,
+            sql: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds a value and returns its placeholder.
+    pub fn bind(&mut self, v: impl Into<sea_orm::Value>) -> String {
+        self.values.push(v.into());
+        match self.backend {
+            DatabaseBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".to_owned(),
+        }
+    }
+
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.sql.push_str(s);
+        self
+    }
+
+    pub fn statement(self) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(self.backend, self.sql, self.values)
+    }
+}

@@ -48,12 +48,13 @@ pub fn is_order_book(source: Option<&str>) -> bool {
 
 /// Creates the order `facts` describe, or completes the one it already matches: values
 /// are filled in, never erased, and a provider never overwrites the order book's total.
+/// Returns the order and the refunds that were waiting for it and are now linked.
 pub async fn upsert_from_facts(
     db: &impl ConnectionTrait,
     facts: &OrderFacts,
     source: &str,
     now: DateTime<Utc>,
-) -> Result<order::Model, DbErr> {
+) -> Result<(order::Model, Vec<i64>), DbErr> {
     let existing = find_by_link(db, facts.order_number.as_deref(), &facts.refs).await?;
     let order = match existing {
         None => {
@@ -102,8 +103,8 @@ pub async fn upsert_from_facts(
         }
     };
     add_refs(db, order.id, &facts.refs, now).await?;
-    link_waiting(db, &order).await?;
-    Ok(order)
+    let linked = link_waiting(db, &order).await?;
+    Ok((order, linked))
 }
 
 /// Attaches references to an order. A reference already owned by another order stays
@@ -133,7 +134,11 @@ pub async fn add_refs(
 }
 
 /// Links refunds that arrived before their order: by order number or by any reference.
-pub async fn link_waiting(db: &impl ConnectionTrait, order: &order::Model) -> Result<u64, DbErr> {
+/// Returns the ids of the refunds linked.
+pub async fn link_waiting(
+    db: &impl ConnectionTrait,
+    order: &order::Model,
+) -> Result<Vec<i64>, DbErr> {
     let refs = order_ref::Entity::find()
         .filter(order_ref::Column::OrderId.eq(order.id))
         .all(db)
@@ -150,15 +155,24 @@ pub async fn link_waiting(db: &impl ConnectionTrait, order: &order::Model) -> Re
         );
     }
     if cond.is_empty() {
-        return Ok(0);
+        return Ok(vec![]);
     }
-    let res = refund::Entity::update_many()
-        .col_expr(refund::Column::OrderId, Expr::value(order.id))
+    let waiting: Vec<i64> = refund::Entity::find()
         .filter(refund::Column::OrderId.is_null())
         .filter(cond)
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if !waiting.is_empty() {
+        refund::Entity::update_many()
+            .col_expr(refund::Column::OrderId, Expr::value(order.id))
+            .filter(refund::Column::Id.is_in(waiting.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(waiting)
 }
 
 /// Filters of the `orders` list.

@@ -4,12 +4,14 @@
 mod helpers;
 
 mod cli;
+mod finance;
 mod graphql_auth;
 mod graphql_limits;
 mod graphql_queries;
 mod graphql_refunds;
 mod health;
 mod linking;
+mod reconciliation;
 mod schema;
 mod seed;
 mod webhook_alchemypay;

@@ -26,5 +26,8 @@ fn schema_subcommand_prints_the_checked_in_schema() {
     assert!(out.status.success());
     let checked_in =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), checked_in);
+    assert!(
+        String::from_utf8(out.stdout).unwrap() == checked_in,
+        "`refund-recon schema` differs from schema.graphql"
+    );
 }

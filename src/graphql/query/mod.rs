@@ -1,7 +1,8 @@
 //! The Query root, merged from one object per area.
 
 mod orders;
-mod refunds;
+mod reconciliation;
+pub(crate) mod refunds;
 mod returns;
 mod summary;
 mod webhook_events;
@@ -15,4 +16,5 @@ pub struct Query(
     returns::ReturnQueries,
     summary::SummaryQueries,
     webhook_events::WebhookEventQueries,
+    reconciliation::ReconciliationQueries,
 );

@@ -64,6 +64,26 @@ impl OrderGql {
         Ok(rows.into_iter().map(RefundGql).collect())
     }
 
+    /// The order reconciled, one entry per currency involved.
+    async fn reconciliation(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::OrderReconciliationGql>> {
+        let db = ctx.data_unchecked::<sea_orm::DatabaseConnection>();
+        let config = ctx.data_unchecked::<std::sync::Arc<crate::config::Config>>();
+        let filter = crate::reconcile::query::ReconFilter {
+            order_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let rows = crate::reconcile::query::rows(db, config.recon.tolerance, &filter, None, None)
+            .await
+            .gql()?;
+        Ok(rows
+            .into_iter()
+            .map(super::OrderReconciliationGql)
+            .collect())
+    }
+
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }

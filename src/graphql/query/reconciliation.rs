@@ -1,0 +1,194 @@
+//! `reconciliation(filter, first, after)` and `discrepancies(filter, first, after)`.
+
+use async_graphql::{
+    Context, InputObject, Object,
+    connection::{Connection, Edge},
+};
+use entity::discrepancy;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::{
+    config::{Config, Role},
+    error::GqlResultExt,
+    graphql::{
+        auth::RoleGuard,
+        pagination::{self, Cursor, TotalCount, connection, page_size},
+        types::{
+            DiscrepancyGql, DiscrepancyKindGql, DiscrepancyStatusGql, OrderReconciliationGql,
+            ProviderGql, ReconStateGql,
+        },
+    },
+    reconcile::query::{self, ReconFilter},
+    store::pagination::{newest_first, time_key},
+};
+
+#[derive(InputObject, Default)]
+pub struct ReconciliationFilter {
+    pub state: Option<Vec<ReconStateGql>>,
+    pub currency: Option<String>,
+    /// Orders with a refund from one of these providers.
+    pub provider: Option<Vec<ProviderGql>>,
+    pub order_number: Option<String>,
+}
+
+impl From<ReconciliationFilter> for ReconFilter {
+    fn from(f: ReconciliationFilter) -> Self {
+        ReconFilter {
+            states: f
+                .state
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            currency: f.currency,
+            providers: f
+                .provider
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            order_number: f.order_number,
+            order_id: None,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct DiscrepancyFilter {
+    pub kind: Option<Vec<DiscrepancyKindGql>>,
+    pub status: Option<Vec<DiscrepancyStatusGql>>,
+    pub order_number: Option<String>,
+    /// Discrepancies about refunds of these providers.
+    pub provider: Option<Vec<ProviderGql>>,
+}
+
+/// `totalCount` of the reconciliation report.
+pub struct ReconCount {
+    db: DatabaseConnection,
+    tol: rust_decimal::Decimal,
+    filter: ReconFilter,
+}
+
+#[Object]
+impl ReconCount {
+    /// How many order/currency rows match the filter.
+    async fn total_count(&self) -> async_graphql::Result<u64> {
+        query::count(&self.db, self.tol, &self.filter).await.gql()
+    }
+}
+
+#[derive(Default)]
+pub struct ReconciliationQueries;
+
+#[Object]
+impl ReconciliationQueries {
+    /// Every order, per currency, reconciled: newest orders first.
+    #[graphql(
+        guard = "RoleGuard(Role::Viewer)",
+        complexity = "crate::graphql::pagination::list_complexity(first, child_complexity)"
+    )]
+    async fn reconciliation(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReconciliationFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, OrderReconciliationGql, ReconCount>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let tol = ctx
+            .data_unchecked::<std::sync::Arc<Config>>()
+            .recon
+            .tolerance;
+        let limit = page_size(ctx, first)?;
+        let f: ReconFilter = filter.unwrap_or_default().into();
+        let after = pagination::after(after)?.map(|(key, id)| (id, key));
+        let has_previous = after.is_some();
+        let mut rows = query::rows(db, tol, &f, after, Some(limit + 1))
+            .await
+            .gql()?;
+        let has_next = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let mut conn = Connection::with_additional_fields(
+            has_previous,
+            has_next,
+            ReconCount {
+                db: db.clone(),
+                tol,
+                filter: f,
+            },
+        );
+        conn.edges.extend(rows.into_iter().map(|r| {
+            let (id, key) = r.key();
+            Edge::new(Cursor { key, id }.encode(), OrderReconciliationGql(r))
+        }));
+        Ok(conn)
+    }
+
+    /// The discrepancy queue, newest first.
+    #[graphql(
+        guard = "RoleGuard(Role::Viewer)",
+        complexity = "crate::graphql::pagination::list_complexity(first, child_complexity)"
+    )]
+    async fn discrepancies(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DiscrepancyFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, DiscrepancyGql, TotalCount>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let limit = page_size(ctx, first)?;
+        let f = filter.unwrap_or_default();
+        let mut c = Condition::all();
+        if let Some(k) = f.kind.filter(|k| !k.is_empty()) {
+            c = c.add(discrepancy::Column::Kind.is_in(k.into_iter().map(|k| k.as_db())));
+        }
+        if let Some(s) = f.status.filter(|s| !s.is_empty()) {
+            c = c.add(discrepancy::Column::Status.is_in(s.into_iter().map(|s| s.as_db())));
+        }
+        if let Some(n) = f.order_number {
+            let sub = sea_orm::sea_query::Query::select()
+                .column(entity::order::Column::Id)
+                .from(entity::order::Entity)
+                .and_where(entity::order::Column::OrderNumber.eq(n))
+                .to_owned();
+            c = c.add(discrepancy::Column::OrderId.in_subquery(sub));
+        }
+        if let Some(p) = f.provider.filter(|p| !p.is_empty()) {
+            let slugs: Vec<&str> = p
+                .into_iter()
+                .map(|p| crate::domain::Provider::from(p).slug())
+                .collect();
+            let sub = sea_orm::sea_query::Query::select()
+                .column(entity::refund::Column::Id)
+                .from(entity::refund::Entity)
+                .and_where(entity::refund::Column::Provider.is_in(slugs))
+                .to_owned();
+            c = c.add(discrepancy::Column::RefundId.in_subquery(sub));
+        }
+        let select = discrepancy::Entity::find().filter(c);
+        let after = pagination::after(after)?;
+        let has_previous = after.is_some();
+        let rows = newest_first(
+            db,
+            select.clone(),
+            discrepancy::Column::DetectedAt,
+            discrepancy::Column::Id,
+            after,
+            limit,
+        )
+        .await
+        .gql()?;
+        Ok(connection(
+            rows,
+            limit,
+            has_previous,
+            |d| Cursor {
+                key: time_key(d.detected_at),
+                id: d.id,
+            },
+            DiscrepancyGql,
+            TotalCount::of(db, select),
+        ))
+    }
+}
