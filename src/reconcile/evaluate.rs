@@ -76,8 +76,6 @@ pub async fn evaluate_order(
             order_id: Some(order_id),
             ..Default::default()
         },
-        None,
-        None,
     )
     .await?;
     for row in rows {

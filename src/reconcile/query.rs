@@ -59,11 +59,35 @@ fn state_case(q: &mut SqlBuf, tol: sea_orm::Value) -> String {
     )
 }
 
-/// Builds the report query: filters, then the page after `after` (order id desc).
+/// The order-level conditions (on `orders o`), shared by the report and its windows.
+fn order_conditions(q: &mut SqlBuf, f: &ReconFilter) -> String {
+    let mut order_cond = String::from("1 = 1");
+    if let Some(id) = f.order_id {
+        order_cond += &format!(" AND o.id = {}", q.bind(id));
+    }
+    if let Some(n) = &f.order_number {
+        order_cond += &format!(" AND o.order_number = {}", q.bind(n.clone()));
+    }
+    if !f.providers.is_empty() {
+        let list: Vec<String> = f.providers.iter().map(|p| q.bind(p.slug())).collect();
+        order_cond += &format!(
+            " AND EXISTS (SELECT 1 FROM refunds p WHERE p.order_id = o.id AND p.provider IN ({}))",
+            list.join(", ")
+        );
+    }
+    order_cond
+}
+
+/// A range of order ids, inclusive; the report aggregates only these orders, so a page
+/// costs the same however deep it is.
+pub type Window = (Option<i64>, Option<i64>);
+
+/// Builds the report query over the orders of `window`, then the rows after `after`.
 pub fn build(
     backend: DatabaseBackend,
     tol: Decimal,
     f: &ReconFilter,
+    window: Window,
     after: Option<(i64, String)>,
     limit: Option<u64>,
 ) -> Result<sea_orm::Statement, DbErr> {
@@ -72,22 +96,12 @@ pub fn build(
     let expected = exact_num(backend, "t.expected_refund");
     let total = exact_num(backend, "o.total_amount");
     // Restrict every aggregate to the orders in question before aggregating.
-    let mut order_cond = String::from("1 = 1");
-    if let Some(id) = f.order_id {
-        order_cond += &format!(" AND o.id = {}", q.bind(id));
+    let mut order_cond = order_conditions(&mut q, f);
+    if let Some(lo) = window.0 {
+        order_cond += &format!(" AND o.id >= {}", q.bind(lo));
     }
-    if let Some(n) = &f.order_number {
-        order_cond += &format!(" AND o.order_number = {}", q.bind(n.clone()));
-    }
-    if let Some((id, _)) = &after {
-        order_cond += &format!(" AND o.id <= {}", q.bind(*id));
-    }
-    if !f.providers.is_empty() {
-        let list: Vec<String> = f.providers.iter().map(|p| q.bind(p.slug())).collect();
-        order_cond += &format!(
-            " AND EXISTS (SELECT 1 FROM refunds p WHERE p.order_id = o.id AND p.provider IN ({}))",
-            list.join(", ")
-        );
+    if let Some(hi) = window.1 {
+        order_cond += &format!(" AND o.id <= {}", q.bind(hi));
     }
     let zero = match backend {
         DatabaseBackend::Postgres => "0::numeric",
@@ -165,16 +179,17 @@ fn read_row(backend: DatabaseBackend, r: &sea_orm::QueryResult) -> Result<ReconR
     })
 }
 
-/// Runs the report (a page when `limit` is set).
-pub async fn rows(
+/// Runs the report over one window of orders.
+pub async fn rows_in(
     db: &impl ConnectionTrait,
     tol: Decimal,
     f: &ReconFilter,
+    window: Window,
     after: Option<(i64, String)>,
     limit: Option<u64>,
 ) -> Result<Vec<ReconRow>, DbErr> {
     let backend = db.get_database_backend();
-    let stmt = build(backend, tol, f, after, limit)?;
+    let stmt = build(backend, tol, f, window, after, limit)?;
     db.query_all_raw(stmt)
         .await?
         .iter()
@@ -182,10 +197,67 @@ pub async fn rows(
         .collect()
 }
 
+/// Runs the report over every order matching `f` (one order, or a small set).
+pub async fn rows(
+    db: &impl ConnectionTrait,
+    tol: Decimal,
+    f: &ReconFilter,
+) -> Result<Vec<ReconRow>, DbErr> {
+    rows_in(db, tol, f, (None, None), None, None).await
+}
+
+/// The lowest id of the next `size` orders (newest first) at or below `hi`, or None when
+/// no order is left. Walks the primary key only.
+pub async fn window_low(
+    db: &impl ConnectionTrait,
+    f: &ReconFilter,
+    hi: Option<i64>,
+    size: u64,
+) -> Result<Option<i64>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut q = SqlBuf::new(backend);
+    let mut cond = order_conditions(&mut q, f);
+    if let Some(hi) = hi {
+        cond += &format!(" AND o.id <= {}", q.bind(hi));
+    }
+    let lim = q.bind(size as i64);
+    q.push(&format!(
+        "SELECT MIN(id) AS lo FROM (SELECT o.id FROM orders o WHERE {cond} ORDER BY o.id DESC LIMIT {lim}) AS w"
+    ));
+    let row = db.query_one_raw(q.statement()).await?;
+    Ok(row.and_then(|r| r.try_get::<Option<i64>>("", "lo").ok().flatten()))
+}
+
+/// One page of the report after `after`: walks windows of orders (newest first) until the
+/// page is full, so deep pages and filtered pages never aggregate the whole table at once.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    tol: Decimal,
+    f: &ReconFilter,
+    after: Option<(i64, String)>,
+    limit: u64,
+) -> Result<Vec<ReconRow>, DbErr> {
+    // Every order yields at least one row, so without row filters one window suffices.
+    let filtered = !f.states.is_empty() || f.currency.is_some();
+    let size = if filtered { (limit + 1).max(2000) } else { limit + 1 };
+    let mut hi = after.as_ref().map(|(id, _)| *id);
+    let mut out: Vec<ReconRow> = Vec::new();
+    while (out.len() as u64) <= limit {
+        let Some(lo) = window_low(db, f, hi, size).await? else { break };
+        let need = limit + 1 - out.len() as u64;
+        out.extend(rows_in(db, tol, f, (Some(lo), hi), after.clone(), Some(need)).await?);
+        if lo <= 1 {
+            break;
+        }
+        hi = Some(lo - 1);
+    }
+    Ok(out)
+}
+
 /// How many rows the filter matches.
 pub async fn count(db: &impl ConnectionTrait, tol: Decimal, f: &ReconFilter) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
-    let inner = build(backend, tol, f, None, None)?;
+    let inner = build(backend, tol, f, (None, None), None, None)?;
     let stmt = sea_orm::Statement {
         sql: format!("SELECT COUNT(*) AS n FROM ({}) AS c", inner.sql),
         values: inner.values,

@@ -1,13 +1,12 @@
 //! The reconciliation report as CSV, read page by page (keyset) so any size streams in
 //! constant memory. Shared by `GET /exports/reconciliation.csv` and `refund-recon reconcile`.
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::query::{self, ReconFilter, ReconRow};
 
-const PAGE: u64 = 1000;
 
 pub const HEADER: [&str; 10] = [
     "order_id",
@@ -51,31 +50,32 @@ pub fn csv_chunk(rows: &[ReconRow], header: bool) -> Result<Vec<u8>, csv::Error>
     w.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// The whole report as a stream of CSV chunks (header first, then one chunk per page).
+/// Orders aggregated per step of the report.
+const WINDOW: u64 = 5000;
+
+/// The whole report as a stream of CSV chunks: the header, then one chunk per window of
+/// orders (newest first), each aggregated in the database.
 pub fn stream(
     db: DatabaseConnection,
     tol: Decimal,
     filter: ReconFilter,
 ) -> impl Stream<Item = Result<Vec<u8>, DbErr>> {
-    futures::stream::try_unfold(
-        (Some(None::<(i64, String)>), true),
-        move |(after, first)| {
-            let db = db.clone();
-            let filter = filter.clone();
-            async move {
-                let Some(after) = after else { return Ok(None) };
-                let rows = query::rows(&db, tol, &filter, after, Some(PAGE)).await?;
-                let next = if (rows.len() as u64) < PAGE {
-                    None
-                } else {
-                    rows.last().map(|r| Some(r.key()))
-                };
-                let chunk = csv_chunk(&rows, first).map_err(|e| DbErr::Custom(e.to_string()))?;
-                if rows.is_empty() && !first {
-                    return Ok(None);
-                }
-                Ok(Some((chunk, (next, false))))
-            }
-        },
-    )
+    let header = futures::stream::once(async {
+        csv_chunk(&[], true).map_err(|e| DbErr::Custom(e.to_string()))
+    });
+    let body = futures::stream::try_unfold(Some(None::<i64>), move |hi| {
+        let db = db.clone();
+        let filter = filter.clone();
+        async move {
+            let Some(hi) = hi else { return Ok(None) };
+            let Some(lo) = query::window_low(&db, &filter, hi, WINDOW).await? else {
+                return Ok(None);
+            };
+            let rows = query::rows_in(&db, tol, &filter, (Some(lo), hi), None, None).await?;
+            let chunk = csv_chunk(&rows, false).map_err(|e| DbErr::Custom(e.to_string()))?;
+            let next = (lo > 1).then_some(Some(lo - 1));
+            Ok(Some((chunk, next)))
+        }
+    });
+    header.chain(body)
 }

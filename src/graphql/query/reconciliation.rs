@@ -103,7 +103,7 @@ impl ReconciliationQueries {
         let f: ReconFilter = filter.unwrap_or_default().into();
         let after = pagination::after(after)?.map(|(key, id)| (id, key));
         let has_previous = after.is_some();
-        let mut rows = query::rows(db, tol, &f, after, Some(limit + 1))
+        let mut rows = query::page(db, tol, &f, after, limit)
             .await
             .gql()?;
         let has_next = rows.len() as u64 > limit;

@@ -75,7 +75,7 @@ impl OrderGql {
             order_id: Some(self.0.id),
             ..Default::default()
         };
-        let rows = crate::reconcile::query::rows(db, config.recon.tolerance, &filter, None, None)
+        let rows = crate::reconcile::query::rows(db, config.recon.tolerance, &filter)
             .await
             .gql()?;
         Ok(rows
