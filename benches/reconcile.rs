@@ -17,10 +17,24 @@ use refund_recon::{
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
 
-const PROVIDERS: [&str; 5] = ["rebound", "rainforest", "baback", "alchemypay", "unipayment"];
+const PROVIDERS: [&str; 5] = [
+    "rebound",
+    "rainforest",
+    "baback",
+    "alchemypay",
+    "unipayment",
+];
 const REFUND_STATUSES: [&str; 10] = [
-    "SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "PENDING",
-    "PROCESSING", "FAILED", "IN_REVIEW",
+    "SUCCEEDED",
+    "SUCCEEDED",
+    "SUCCEEDED",
+    "SUCCEEDED",
+    "SUCCEEDED",
+    "SUCCEEDED",
+    "PENDING",
+    "PROCESSING",
+    "FAILED",
+    "IN_REVIEW",
 ];
 const RETURN_STATUSES: [&str; 4] = ["RECEIVED", "INSPECTED", "RESOLVED", "IN_TRANSIT"];
 const CURRENCIES: [&str; 3] = ["USD", "EUR", "GBP"];
@@ -127,11 +141,17 @@ fn raw_sql(backend: DatabaseBackend) -> &'static str {
 
 #[tokio::main]
 async fn main() {
-    let n: u64 = std::env::var("BENCH_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = std::env::var("BENCH_ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let url = match std::env::var("BENCH_DATABASE_URL") {
         Ok(u) if !u.is_empty() => u,
-        _ => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        _ => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
     };
     let config = Config::try_from(RawConfig {
         database_url: Some(url.clone()),
@@ -142,10 +162,28 @@ async fn main() {
     let app = App::build(config).await.unwrap();
     let db = app.state.db.clone();
     let backend = db.get_database_backend();
-    for t in ["discrepancy_history", "discrepancies", "refund_status_history", "return_items", "returns", "refunds", "order_refs", "orders"] {
-        db.execute_unprepared(&format!("DELETE FROM {t}")).await.unwrap();
+    for t in [
+        "discrepancy_history",
+        "discrepancies",
+        "refund_status_history",
+        "return_items",
+        "returns",
+        "refunds",
+        "order_refs",
+        "orders",
+    ] {
+        db.execute_unprepared(&format!("DELETE FROM {t}"))
+            .await
+            .unwrap();
     }
-    println!("database: {}", if backend == DatabaseBackend::Postgres { "PostgreSQL" } else { "SQLite" });
+    println!(
+        "database: {}",
+        if backend == DatabaseBackend::Postgres {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     seed(&db, n).await;
 
     // Baseline: the hand-written aggregate, every row read.
@@ -161,7 +199,11 @@ async fn main() {
     let t = Instant::now();
     let mut bytes = 0usize;
     let mut lines = 0usize;
-    let mut s = std::pin::pin!(report::stream(db.clone(), app.state.config.recon.tolerance, ReconFilter::default()));
+    let mut s = std::pin::pin!(report::stream(
+        db.clone(),
+        app.state.config.recon.tolerance,
+        ReconFilter::default()
+    ));
     while let Some(chunk) = s.try_next().await.unwrap() {
         bytes += chunk.len();
         lines += chunk.iter().filter(|b| **b == b'\n').count();

@@ -239,11 +239,17 @@ pub async fn page(
 ) -> Result<Vec<ReconRow>, DbErr> {
     // Every order yields at least one row, so without row filters one window suffices.
     let filtered = !f.states.is_empty() || f.currency.is_some();
-    let size = if filtered { (limit + 1).max(2000) } else { limit + 1 };
+    let size = if filtered {
+        (limit + 1).max(2000)
+    } else {
+        limit + 1
+    };
     let mut hi = after.as_ref().map(|(id, _)| *id);
     let mut out: Vec<ReconRow> = Vec::new();
     while (out.len() as u64) <= limit {
-        let Some(lo) = window_low(db, f, hi, size).await? else { break };
+        let Some(lo) = window_low(db, f, hi, size).await? else {
+            break;
+        };
         let need = limit + 1 - out.len() as u64;
         out.extend(rows_in(db, tol, f, (Some(lo), hi), after.clone(), Some(need)).await?);
         if lo <= 1 {
@@ -268,4 +274,66 @@ pub async fn count(db: &impl ConnectionTrait, tol: Decimal, f: &ReconFilter) -> 
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .unwrap_or(0) as u64)
+}
+
+/// One group of the reconciliation summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryGroup {
+    pub provider: Option<String>,
+    pub currency: Option<String>,
+    pub state: ReconState,
+    pub orders: i64,
+    pub expected: Decimal,
+    pub refunded: Decimal,
+    pub pending: Decimal,
+}
+
+/// Counts and sums of the report by currency and state, and by refunding provider when
+/// asked (an order refunded by two providers counts under each).
+pub async fn summary(
+    db: &impl ConnectionTrait,
+    tol: Decimal,
+    f: &ReconFilter,
+    by_provider: bool,
+) -> Result<Vec<SummaryGroup>, DbErr> {
+    let backend = db.get_database_backend();
+    let inner = build(backend, tol, f, (None, None), None, None)?;
+    let (join, pcol, group) = if by_provider {
+        (
+            " JOIN (SELECT DISTINCT order_id AS p_order, currency AS p_currency, provider FROM refunds) p \
+               ON p.p_order = x.order_id AND p.p_currency = x.currency",
+            "p.provider",
+            "p.provider, x.currency, x.state",
+        )
+    } else {
+        ("", "CAST(NULL AS TEXT)", "x.currency, x.state")
+    };
+    let sql = format!(
+        "SELECT {pcol} AS provider, x.currency, x.state, COUNT(*) AS orders, SUM(x.expected) AS expected, \
+         SUM(x.refunded) AS refunded, SUM(x.pending) AS pending FROM ({}) AS x{join} \
+         GROUP BY {group} ORDER BY 1, 2, 3",
+        inner.sql
+    );
+    let stmt = sea_orm::Statement {
+        sql,
+        values: inner.values,
+        db_backend: backend,
+    };
+    db.query_all_raw(stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            let state: String = r.try_get("", "state")?;
+            Ok(SummaryGroup {
+                provider: r.try_get("", "provider")?,
+                currency: r.try_get("", "currency")?,
+                state: ReconState::parse(&state)
+                    .ok_or_else(|| DbErr::Custom(format!("unknown state {state}")))?,
+                orders: r.try_get("", "orders")?,
+                expected: read_exact(backend, r, "expected")?.unwrap_or_default(),
+                refunded: read_exact(backend, r, "refunded")?.unwrap_or_default(),
+                pending: read_exact(backend, r, "pending")?.unwrap_or_default(),
+            })
+        })
+        .collect()
 }

@@ -7,7 +7,6 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use super::query::{self, ReconFilter, ReconRow};
 
-
 pub const HEADER: [&str; 10] = [
     "order_id",
     "order_number",

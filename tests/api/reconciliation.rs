@@ -316,3 +316,45 @@ async fn reconciliation_list_filters_by_state_currency_and_provider() {
     let v = app.graphql(q, json!({"f": {"currency": "EUR"}})).await;
     assert_eq!(v["data"]["reconciliation"]["totalCount"], 1, "{v}");
 }
+
+#[tokio::test]
+async fn reconciliation_summary_by_currency_state_and_provider() {
+    let app = recon_app().await;
+    app.upsert_order("#S1", "10.00", "USD", json!([])).await;
+    app.upsert_order("#S2", "20.00", "USD", json!([])).await;
+    app.upsert_order("#S3", "30.00", "EUR", json!([])).await;
+    app.seed_rainforest("s1", "#S1", 1000, "USD", "SUCCEEDED")
+        .await;
+    app.seed_rainforest("s2", "#S2", 500, "USD", "PROCESSING")
+        .await;
+    let v = app
+        .graphql("{ reconciliationSummary { currency state orders refunded { amount } pendingRefund { amount } } }", json!({}))
+        .await;
+    let rows = v["data"]["reconciliationSummary"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"));
+    let find = |c: &str, s: &str| {
+        rows.iter()
+            .find(|r| r["currency"] == c && r["state"] == s)
+            .cloned()
+    };
+    assert_eq!(
+        find("USD", "BALANCED").unwrap()["refunded"]["amount"],
+        "10.00",
+        "{v}"
+    );
+    assert_eq!(
+        find("USD", "PENDING").unwrap()["pendingRefund"]["amount"],
+        "5.00"
+    );
+    assert_eq!(find("EUR", "NO_ACTIVITY").unwrap()["orders"], 1);
+    let v = app
+        .graphql(
+            "{ reconciliationSummary(byProvider: true) { provider currency state orders } }",
+            json!({}),
+        )
+        .await;
+    let rows = v["data"]["reconciliationSummary"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{v}");
+    assert!(rows.iter().all(|r| r["provider"] == "RAINFOREST"));
+}

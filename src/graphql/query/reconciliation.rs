@@ -14,8 +14,8 @@ use crate::{
         auth::RoleGuard,
         pagination::{self, Cursor, TotalCount, connection, page_size},
         types::{
-            DiscrepancyGql, DiscrepancyKindGql, DiscrepancyStatusGql, OrderReconciliationGql,
-            ProviderGql, ReconStateGql,
+            DiscrepancyGql, DiscrepancyKindGql, DiscrepancyStatusGql, MoneyGql,
+            OrderReconciliationGql, ProviderGql, ReconStateGql, enums::provider_from_db,
         },
     },
     reconcile::query::{self, ReconFilter},
@@ -77,6 +77,21 @@ impl ReconCount {
     }
 }
 
+/// One group of `reconciliationSummary`.
+#[derive(async_graphql::SimpleObject)]
+pub struct ReconciliationSummaryRow {
+    /// Set when grouped by provider: the provider that refunded these orders.
+    pub provider: Option<ProviderGql>,
+    pub currency: Option<String>,
+    pub state: ReconStateGql,
+    /// Orders (per currency) in this group.
+    pub orders: i64,
+    pub expected_refund: Option<MoneyGql>,
+    pub refunded: Option<MoneyGql>,
+    pub pending_refund: Option<MoneyGql>,
+    pub outstanding: Option<MoneyGql>,
+}
+
 #[derive(Default)]
 pub struct ReconciliationQueries;
 
@@ -103,9 +118,7 @@ impl ReconciliationQueries {
         let f: ReconFilter = filter.unwrap_or_default().into();
         let after = pagination::after(after)?.map(|(key, id)| (id, key));
         let has_previous = after.is_some();
-        let mut rows = query::page(db, tol, &f, after, limit)
-            .await
-            .gql()?;
+        let mut rows = query::page(db, tol, &f, after, limit).await.gql()?;
         let has_next = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
         let mut conn = Connection::with_additional_fields(
@@ -122,6 +135,40 @@ impl ReconciliationQueries {
             Edge::new(Cursor { key, id }.encode(), OrderReconciliationGql(r))
         }));
         Ok(conn)
+    }
+
+    /// The report summed by currency and state, and by refunding provider when
+    /// `byProvider` is true (an order refunded by two providers counts under each).
+    #[graphql(guard = "RoleGuard(Role::Viewer)")]
+    async fn reconciliation_summary(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReconciliationFilter>,
+        #[graphql(default = false)] by_provider: bool,
+    ) -> async_graphql::Result<Vec<ReconciliationSummaryRow>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let tol = ctx
+            .data_unchecked::<std::sync::Arc<Config>>()
+            .recon
+            .tolerance;
+        let f: ReconFilter = filter.unwrap_or_default().into();
+        let rows = query::summary(db, tol, &f, by_provider).await.gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|g| {
+                let m = |d| MoneyGql::from_parts(Some(d), g.currency.as_deref());
+                ReconciliationSummaryRow {
+                    provider: g.provider.as_deref().map(provider_from_db),
+                    state: g.state.into(),
+                    orders: g.orders,
+                    expected_refund: m(g.expected),
+                    refunded: m(g.refunded),
+                    pending_refund: m(g.pending),
+                    outstanding: m(g.expected - g.refunded - g.pending),
+                    currency: g.currency.clone(),
+                }
+            })
+            .collect())
     }
 
     /// The discrepancy queue, newest first.
