@@ -5,6 +5,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub providers: providers::Registry,
     pub metrics: PrometheusHandle,
     pub schema: graphql::AppSchema,
+    /// Wakes subscribers after commits.
+    pub notifier: events::Notifier,
     /// SQL statements run by this app (also exported as a Prometheus counter).
     pub statements: Arc<AtomicU64>,
 }
@@ -64,9 +67,11 @@ impl App {
             metrics::counter!("refund_recon_db_statements_total").increment(1);
         });
         let config = Arc::new(config);
+        let notifier = events::Notifier::default();
         let schema = graphql::build_schema(&config.graphql)
             .data(db.clone())
             .data(config.clone())
+            .data(notifier.clone())
             .finish();
         Ok(App {
             state: AppState {
@@ -75,6 +80,7 @@ impl App {
                 db,
                 config,
                 schema,
+                notifier,
                 statements,
             },
         })
@@ -92,8 +98,15 @@ impl App {
                 tracing::info!(provider = %p, variable = p.secret_variable(), "provider disabled");
             }
         }
-        let sweeper =
-            reconcile::sweep::spawn(self.state.db.clone(), self.state.config.recon.clone());
+        let sweeper = reconcile::sweep::spawn(
+            self.state.db.clone(),
+            self.state.config.recon.clone(),
+            self.state.notifier.clone(),
+        );
+        let listener_task = self
+            .state
+            .notifier
+            .listen_postgres(&self.state.config.database_url);
         tracing::info!(address = %listener.local_addr()?, "listening");
         let router = http::router(self.state);
         let served = axum::serve(listener, router)
@@ -101,6 +114,9 @@ impl App {
             .await
             .context("server error");
         sweeper.abort();
+        if let Some(t) = listener_task {
+            t.abort();
+        }
         served
     }
 }

@@ -7,9 +7,11 @@ pub mod mutation;
 pub mod pagination;
 pub mod query;
 pub mod scalars;
+pub mod subscription;
 pub mod types;
+pub mod ws;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder, http::GraphiQLSource};
+use async_graphql::{Schema, SchemaBuilder, http::GraphiQLSource};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::{
     Router,
@@ -21,16 +23,16 @@ use axum::{
 
 use crate::{AppState, config::GraphqlLimits};
 
-pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// The schema with its limits; runtime data (database, config) is added by the caller.
 pub fn build_schema(
     limits: &GraphqlLimits,
-) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+) -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::Subscription,
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
@@ -51,7 +53,9 @@ pub fn sdl() -> String {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/graphql", get(graphiql).post(execute))
+    Router::new()
+        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql/ws", get(ws::handler))
 }
 
 async fn graphiql() -> impl IntoResponse {

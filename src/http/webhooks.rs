@@ -149,7 +149,7 @@ async fn handle(
             Refusal::new(StatusCode::UNAUTHORIZED, "invalid_signature", m)
         }
     })?;
-    ingest::ingest(
+    let outcome = ingest::ingest(
         &state.db,
         provider,
         &authed,
@@ -164,5 +164,10 @@ async fn handle(
             "unavailable",
             "the event could not be stored; it was not acknowledged, please retry",
         )
-    })
+    })?;
+    if matches!(outcome, Outcome::Accepted { .. }) {
+        // Committed: subscribers may read it now.
+        state.notifier.notify();
+    }
+    Ok(outcome)
 }

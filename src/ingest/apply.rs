@@ -51,6 +51,7 @@ pub async fn apply(
     received_at: DateTime<Utc>,
     settings: &ReconSettings,
 ) -> Result<ApplySummary, ApplyError> {
+    crate::events::begin_feed_write(db).await?;
     let now = Utc::now();
     let occurred_at = ev.occurred_at.unwrap_or(received_at);
     let mut summary = ApplySummary::default();

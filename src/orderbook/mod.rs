@@ -71,6 +71,7 @@ pub async fn upsert(
 ) -> Result<Vec<order::Model>, DbErr> {
     let now = Utc::now();
     let txn = db.begin().await?;
+    crate::events::begin_feed_write(&txn).await?;
     let mut out = Vec::with_capacity(orders.len());
     for facts in orders {
         let (order, linked) = store::orders::upsert_from_facts(&txn, facts, source, now).await?;

@@ -83,11 +83,13 @@ pub async fn sweep(
     order_ids.dedup();
     for id in &refund_ids {
         let txn = db.begin().await?;
+        crate::events::begin_feed_write(&txn).await?;
         evaluate::evaluate_refund(&txn, *id, s, now).await?;
         txn.commit().await?;
     }
     for id in &order_ids {
         let txn = db.begin().await?;
+        crate::events::begin_feed_write(&txn).await?;
         evaluate::evaluate_order(&txn, *id, s, now).await?;
         txn.commit().await?;
     }
@@ -98,14 +100,21 @@ pub async fn sweep(
 }
 
 /// Runs [`sweep`] every `settings.sweep_interval` until the process ends.
-pub fn spawn(db: DatabaseConnection, settings: ReconSettings) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    db: DatabaseConnection,
+    settings: ReconSettings,
+    notifier: crate::events::Notifier,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(settings.sweep_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             match sweep(&db, &settings, Utc::now()).await {
-                Ok(s) => tracing::debug!(orders = s.orders, refunds = s.refunds, "sweep done"),
+                Ok(s) => {
+                    notifier.notify();
+                    tracing::debug!(orders = s.orders, refunds = s.refunds, "sweep done")
+                }
                 Err(e) => tracing::warn!(error = %e, "sweep failed; will retry at the next tick"),
             }
         }

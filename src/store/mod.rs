@@ -1,6 +1,7 @@
 //! Database access: connecting (with the SQLite durability settings), migrations, and the
 //! queries used by ingestion, reconciliation and the GraphQL API. No SQL lives in resolvers.
 
+pub mod feed;
 pub mod money_sql;
 pub mod orders;
 pub mod pagination;

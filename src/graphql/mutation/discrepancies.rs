@@ -72,9 +72,13 @@ impl DiscrepancyMutations {
             )))
             .gql();
         }
-        let updated = set_status(db, &d, to, note, &actor(ctx), Utc::now())
+        let txn = db.begin().await.gql()?;
+        crate::events::begin_feed_write(&txn).await.gql()?;
+        let updated = set_status(&txn, &d, to, note, &actor(ctx), Utc::now())
             .await
             .gql()?;
+        txn.commit().await.gql()?;
+        ctx.data_unchecked::<crate::events::Notifier>().notify();
         Ok(DiscrepancyGql(updated))
     }
 
@@ -92,6 +96,7 @@ impl DiscrepancyMutations {
         let (rid, oid) = (parse_id(&refund_id).gql()?, parse_id(&order_id).gql()?);
         let now = Utc::now();
         let txn = db.begin().await.gql()?;
+        crate::events::begin_feed_write(&txn).await.gql()?;
         let r = refund::Entity::find_by_id(rid)
             .one(&txn)
             .await
@@ -123,6 +128,7 @@ impl DiscrepancyMutations {
             .await
             .gql()?;
         txn.commit().await.gql()?;
+        ctx.data_unchecked::<crate::events::Notifier>().notify();
         Ok(RefundGql(r))
     }
 }

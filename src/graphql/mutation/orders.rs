@@ -82,6 +82,7 @@ impl OrderMutations {
         let saved = orderbook::upsert(db, &facts, "api", &config.recon)
             .await
             .gql()?;
+        ctx.data_unchecked::<crate::events::Notifier>().notify();
         Ok(UpsertOrdersPayload {
             orders: saved.into_iter().map(OrderGql).collect(),
         })

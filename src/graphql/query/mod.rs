@@ -1,7 +1,7 @@
 //! The Query root, merged from one object per area.
 
 mod orders;
-mod reconciliation;
+pub(crate) mod reconciliation;
 pub(crate) mod refunds;
 mod returns;
 mod summary;

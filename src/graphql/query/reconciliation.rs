@@ -62,6 +62,40 @@ pub struct DiscrepancyFilter {
     pub provider: Option<Vec<ProviderGql>>,
 }
 
+impl DiscrepancyFilter {
+    /// The filter as a condition on `discrepancies`.
+    pub fn condition(self) -> Condition {
+        let mut c = Condition::all();
+        if let Some(k) = self.kind.filter(|k| !k.is_empty()) {
+            c = c.add(discrepancy::Column::Kind.is_in(k.into_iter().map(|k| k.as_db())));
+        }
+        if let Some(s) = self.status.filter(|s| !s.is_empty()) {
+            c = c.add(discrepancy::Column::Status.is_in(s.into_iter().map(|s| s.as_db())));
+        }
+        if let Some(n) = self.order_number {
+            let sub = sea_orm::sea_query::Query::select()
+                .column(entity::order::Column::Id)
+                .from(entity::order::Entity)
+                .and_where(entity::order::Column::OrderNumber.eq(n))
+                .to_owned();
+            c = c.add(discrepancy::Column::OrderId.in_subquery(sub));
+        }
+        if let Some(p) = self.provider.filter(|p| !p.is_empty()) {
+            let slugs: Vec<&str> = p
+                .into_iter()
+                .map(|p| crate::domain::Provider::from(p).slug())
+                .collect();
+            let sub = sea_orm::sea_query::Query::select()
+                .column(entity::refund::Column::Id)
+                .from(entity::refund::Entity)
+                .and_where(entity::refund::Column::Provider.is_in(slugs))
+                .to_owned();
+            c = c.add(discrepancy::Column::RefundId.in_subquery(sub));
+        }
+        c
+    }
+}
+
 /// `totalCount` of the reconciliation report.
 pub struct ReconCount {
     db: DatabaseConnection,
@@ -185,34 +219,7 @@ impl ReconciliationQueries {
     ) -> async_graphql::Result<Connection<String, DiscrepancyGql, TotalCount>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let limit = page_size(ctx, first)?;
-        let f = filter.unwrap_or_default();
-        let mut c = Condition::all();
-        if let Some(k) = f.kind.filter(|k| !k.is_empty()) {
-            c = c.add(discrepancy::Column::Kind.is_in(k.into_iter().map(|k| k.as_db())));
-        }
-        if let Some(s) = f.status.filter(|s| !s.is_empty()) {
-            c = c.add(discrepancy::Column::Status.is_in(s.into_iter().map(|s| s.as_db())));
-        }
-        if let Some(n) = f.order_number {
-            let sub = sea_orm::sea_query::Query::select()
-                .column(entity::order::Column::Id)
-                .from(entity::order::Entity)
-                .and_where(entity::order::Column::OrderNumber.eq(n))
-                .to_owned();
-            c = c.add(discrepancy::Column::OrderId.in_subquery(sub));
-        }
-        if let Some(p) = f.provider.filter(|p| !p.is_empty()) {
-            let slugs: Vec<&str> = p
-                .into_iter()
-                .map(|p| crate::domain::Provider::from(p).slug())
-                .collect();
-            let sub = sea_orm::sea_query::Query::select()
-                .column(entity::refund::Column::Id)
-                .from(entity::refund::Entity)
-                .and_where(entity::refund::Column::Provider.is_in(slugs))
-                .to_owned();
-            c = c.add(discrepancy::Column::RefundId.in_subquery(sub));
-        }
+        let c = filter.unwrap_or_default().condition();
         let select = discrepancy::Entity::find().filter(c);
         let after = pagination::after(after)?;
         let has_previous = after.is_some();

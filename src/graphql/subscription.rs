@@ -1,0 +1,123 @@
+//! Subscriptions: `refundStatusChanged(filter, since)` and `discrepancyChanged(filter)`,
+//! read from the change-feed tables after their cursor and woken by commits (see
+//! `crate::events`). Events are only ever read back from committed rows.
+
+use async_graphql::{Context, SimpleObject, Subscription};
+use futures::Stream;
+use sea_orm::DatabaseConnection;
+
+use super::{
+    auth::RoleGuard,
+    pagination::Cursor,
+    query::{reconciliation::DiscrepancyFilter, refunds::RefundFilter},
+    types::{DiscrepancyGql, RefundGql, RefundStatusGql, enums::refund_status_from_db},
+};
+use crate::{
+    config::Role,
+    error::{Error, GqlResultExt},
+    events::{self, Notifier},
+    store::{feed, refunds::RefundQuery},
+};
+
+/// Rows read per round trip.
+const BATCH: u64 = 500;
+const FEED_KEY: &str = "refund-feed";
+
+/// A refund's status became current. Its creation is its first change (no previous status).
+#[derive(SimpleObject)]
+pub struct RefundStatusEvent {
+    /// Pass as `since` to resume after this event.
+    pub cursor: String,
+    pub refund: RefundGql,
+    pub previous_status: Option<RefundStatusGql>,
+    pub status: RefundStatusGql,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Refund status changes matching the filter. With `since` (a `cursor` from an earlier
+    /// event) every change after it is replayed in order first, then changes follow live:
+    /// a client that reconnects misses nothing and sees nothing twice.
+    #[graphql(guard = "RoleGuard(Role::Viewer)")]
+    async fn refund_status_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RefundFilter>,
+        since: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<RefundStatusEvent>>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>().clone();
+        let mut rx = ctx.data_unchecked::<Notifier>().subscribe();
+        let q: RefundQuery = filter.unwrap_or_default().into();
+        let mut cursor = match since {
+            Some(s) => {
+                let c = Cursor::decode(&s).gql()?;
+                if c.key != FEED_KEY {
+                    return Err(Error::BadRequest(
+                        "`since` is not a refund event cursor".into(),
+                    ))
+                    .gql();
+                }
+                c.id
+            }
+            None => feed::last_refund_change(&db).await.gql()?,
+        };
+        Ok(async_stream::stream! {
+            loop {
+                match feed::refund_changes(&db, &q, cursor, BATCH).await {
+                    Ok(rows) if rows.is_empty() => events::wait(&mut rx).await,
+                    Ok(rows) => {
+                        for (h, r) in rows {
+                            cursor = h.id;
+                            yield Ok(RefundStatusEvent {
+                                cursor: Cursor { key: FEED_KEY.into(), id: h.id }.encode(),
+                                previous_status: h.previous_status.as_deref().map(refund_status_from_db),
+                                status: refund_status_from_db(&h.status),
+                                occurred_at: h.occurred_at,
+                                refund: RefundGql(r),
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        // Told, not skipped: the client resumes with its last cursor.
+                        yield Err(Error::from(e)).gql();
+                        break;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Discrepancies as they are raised, change status or are closed.
+    #[graphql(guard = "RoleGuard(Role::Viewer)")]
+    async fn discrepancy_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DiscrepancyFilter>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<DiscrepancyGql>>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>().clone();
+        let mut rx = ctx.data_unchecked::<Notifier>().subscribe();
+        let cond = filter.unwrap_or_default().condition();
+        let mut cursor = feed::last_discrepancy_change(&db).await.gql()?;
+        Ok(async_stream::stream! {
+            loop {
+                match feed::discrepancy_changes(&db, cond.clone(), cursor, BATCH).await {
+                    Ok(rows) if rows.is_empty() => events::wait(&mut rx).await,
+                    Ok(rows) => {
+                        for (h, d) in rows {
+                            cursor = h.id;
+                            yield Ok(DiscrepancyGql(d));
+                        }
+                    }
+                    Err(e) => {
+                        yield Err(Error::from(e)).gql();
+                        break;
+                    }
+                }
+            }
+        })
+    }
+}

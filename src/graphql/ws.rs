@@ -1,0 +1,56 @@
+//! `GET /graphql/ws`: GraphQL over WebSocket, both `graphql-transport-ws` and the legacy
+//! `graphql-ws`. The API key comes in the `connection_init` payload
+//! (`{"authorization": "Bearer <key>"}`, `Authorization` accepted too); a bad key ends the
+//! connection with the protocol's error.
+
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    extract::{State, WebSocketUpgrade},
+    response::Response,
+};
+
+use super::{
+    auth::{Caller, caller_from_header},
+    loaders::Loaders,
+};
+use crate::AppState;
+
+pub async fn handler(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let schema = state.schema.clone();
+            let config = state.config.clone();
+            let db = state.db.clone();
+            let notifier = state.notifier.clone();
+            metrics::gauge!("refund_recon_subscriptions_open").increment(1.0);
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let auth = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str());
+                    let caller = caller_from_header(&config, auth);
+                    match caller {
+                        Caller::Authenticated(_) => {
+                            let mut data = Data::default();
+                            data.insert(caller);
+                            data.insert(Loaders::new(db));
+                            data.insert(notifier);
+                            Ok(data)
+                        }
+                        _ => Err(async_graphql::Error::new(
+                            "a valid API key is required in the connection_init payload",
+                        )),
+                    }
+                })
+                .serve()
+                .await;
+            metrics::gauge!("refund_recon_subscriptions_open").decrement(1.0);
+        })
+}
