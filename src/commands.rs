@@ -84,3 +84,37 @@ pub async fn reconcile(
     out.flush()?;
     Ok(())
 }
+
+/// Replays stored events and prints, per event, what changed (or would change).
+pub async fn replay(
+    config: Config,
+    selection: &crate::ingest::replay::ReplaySelection,
+    dry_run: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    let app = App::build(config).await?;
+    let ids = crate::ingest::replay::select(&app.state.db, selection).await?;
+    let mut recovered = 0;
+    for id in &ids {
+        if let Some(r) =
+            crate::ingest::replay::replay(&app.state.db, *id, dry_run, &app.state.config.recon)
+                .await?
+        {
+            if r.before == "rejected" && r.after == "accepted" {
+                recovered += 1;
+            }
+            writeln!(out, "{}{r}", if dry_run { "[dry run] " } else { "" })?;
+        }
+    }
+    writeln!(
+        out,
+        "{} events examined, {recovered} {}",
+        ids.len(),
+        if dry_run {
+            "would be recovered"
+        } else {
+            "recovered"
+        }
+    )?;
+    Ok(recovered)
+}

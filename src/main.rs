@@ -47,6 +47,21 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Re-run stored webhook events through today's parsers.
+    Replay {
+        /// Only this provider's events (slug, e.g. unipayment).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only events received at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// `rejected` (default) or `all` (applied events are left unchanged).
+        #[arg(long, default_value = "rejected")]
+        status: String,
+        /// Print what would change without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print (or write) the reconciliation report as CSV.
     Reconcile {
         /// Write to this file instead of standard output.
@@ -131,6 +146,20 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
+        Command::Replay {
+            provider,
+            since,
+            status,
+            dry_run,
+        } => match replay_selection(provider, since, &status) {
+            Ok(sel) => {
+                let mut out = std::io::stdout();
+                refund_recon::commands::replay(config, &sel, dry_run, &mut out)
+                    .await
+                    .map(|_| ())
+            }
+            Err(e) => return fail(e),
+        },
         Command::Reconcile {
             output,
             state,
@@ -164,6 +193,37 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(one_line(&e)),
     }
+}
+
+fn replay_selection(
+    provider: Option<String>,
+    since: Option<String>,
+    status: &str,
+) -> Result<refund_recon::ingest::replay::ReplaySelection, String> {
+    let provider = provider
+        .map(|p| p.parse().map_err(|e| format!("--provider: {e}")))
+        .transpose()?;
+    let since = since
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(&t)
+                .map(|d| d.with_timezone(&chrono::Utc))
+                .map_err(|_| format!("--since: `{t}` is not an RFC 3339 time"))
+        })
+        .transpose()?;
+    let all = match status {
+        "rejected" => false,
+        "all" => true,
+        other => {
+            return Err(format!(
+                "--status: `{other}` is neither `rejected` nor `all`"
+            ));
+        }
+    };
+    Ok(refund_recon::ingest::replay::ReplaySelection {
+        provider,
+        since,
+        all,
+    })
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 
 mod apply;
 mod refund;
+pub mod replay;
 mod returns;
 
 use chrono::{DateTime, Utc};
@@ -174,7 +175,7 @@ async fn ingest_once(
     Ok(outcome)
 }
 
-async fn mark(
+pub(crate) async fn mark(
     txn: &impl sea_orm::ConnectionTrait,
     event_id: i64,
     event: Option<&NormalizedEvent>,

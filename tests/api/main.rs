@@ -12,6 +12,7 @@ mod graphql_refunds;
 mod health;
 mod linking;
 mod reconciliation;
+mod replay;
 mod schema;
 mod seed;
 mod subscriptions;
