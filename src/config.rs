@@ -41,6 +41,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone)]
 pub struct GraphqlLimits {
+    /// Operations in one batched request.
+    pub max_batch: usize,
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_page_size: u64,
@@ -61,6 +63,10 @@ pub struct Config {
     /// Largest accepted webhook body.
     pub max_body_bytes: usize,
     pub recon: crate::reconcile::ReconSettings,
+    /// Webhook requests handled at once; more wait their turn.
+    pub webhook_concurrency: usize,
+    /// How long a webhook body may take to arrive (slow senders are cut off with 408).
+    pub webhook_body_timeout: Duration,
 }
 
 /// Every setting as text, as it comes from any layer. Field names are the TOML keys; the
@@ -91,6 +97,9 @@ pub struct RawConfig {
     pub stuck_after_by_provider: Option<String>,
     pub duplicate_window: Option<String>,
     pub sweep_interval: Option<String>,
+    pub webhook_concurrency: Option<String>,
+    pub webhook_body_timeout: Option<String>,
+    pub graphql_max_batch: Option<String>,
 }
 
 macro_rules! merge_fields {
@@ -129,6 +138,9 @@ impl RawConfig {
                 stuck_after_by_provider,
                 duplicate_window,
                 sweep_interval,
+                webhook_concurrency,
+                webhook_body_timeout,
+                graphql_max_batch,
             ]
         )
     }
@@ -171,6 +183,9 @@ impl RawConfig {
             stuck_after_by_provider: v("STUCK_AFTER_BY_PROVIDER"),
             duplicate_window: v("DUPLICATE_WINDOW"),
             sweep_interval: v("SWEEP_INTERVAL"),
+            webhook_concurrency: v("WEBHOOK_CONCURRENCY"),
+            webhook_body_timeout: v("WEBHOOK_BODY_TIMEOUT"),
+            graphql_max_batch: v("GRAPHQL_MAX_BATCH"),
         }
     }
 
@@ -191,6 +206,9 @@ impl RawConfig {
             stuck_in_review_after: Some("3d".into()),
             duplicate_window: Some("24h".into()),
             sweep_interval: Some("5m".into()),
+            webhook_concurrency: Some("64".into()),
+            webhook_body_timeout: Some("10s".into()),
+            graphql_max_batch: Some("10".into()),
             ..RawConfig::default()
         }
     }
@@ -351,6 +369,16 @@ impl TryFrom<RawConfig> for Config {
     fn try_from(raw: RawConfig) -> Result<Self, Self::Error> {
         let raw = raw.over(RawConfig::defaults());
         let recon = parse_recon(&raw)?;
+        let webhook_concurrency: usize =
+            number("webhook_concurrency", raw.webhook_concurrency.clone())?;
+        if webhook_concurrency == 0 {
+            return Err(ConfigError::new(
+                "REFUND_RECON_WEBHOOK_CONCURRENCY",
+                "must be at least 1",
+            ));
+        }
+        let webhook_body_timeout =
+            duration("webhook_body_timeout", raw.webhook_body_timeout.clone())?;
         let database_url = raw.database_url.unwrap_or_default();
         let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
             .iter()
@@ -421,6 +449,7 @@ impl TryFrom<RawConfig> for Config {
             ));
         }
         let graphql = GraphqlLimits {
+            max_batch: number("graphql_max_batch", raw.graphql_max_batch.clone())?,
             max_depth: number("graphql_max_depth", raw.graphql_max_depth)?,
             max_complexity: number("graphql_max_complexity", raw.graphql_max_complexity)?,
             max_page_size: number("graphql_max_page_size", raw.graphql_max_page_size)?,
@@ -450,6 +479,8 @@ impl TryFrom<RawConfig> for Config {
             webhook_tolerance: Duration::from_secs(300),
             max_body_bytes: 1024 * 1024,
             recon,
+            webhook_concurrency,
+            webhook_body_timeout,
         })
     }
 }

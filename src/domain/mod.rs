@@ -12,4 +12,4 @@ pub use event::{
 };
 pub use money::{Currency, Money, MoneyError};
 pub use provider::Provider;
-pub use status::{RefundStatus, ReturnStatus, StatusDecision, decide_transition};
+pub use status::{RefundStatus, ReturnStatus, StatusDecision, decide_transition, next_state};

@@ -112,6 +112,24 @@ pub fn decide_transition<S: Ranked>(
     }
 }
 
+/// Applies one event to the current (status, occurred at): the decision, and the new
+/// current state. The same status again, reported as happening later, moves the current
+/// occurrence forward without being a change, so that a later same-rank status is judged
+/// against the latest known occurrence whatever the arrival order.
+pub fn next_state<S: Ranked>(
+    current: Option<(S, DateTime<Utc>)>,
+    incoming: S,
+    at: DateTime<Utc>,
+) -> (StatusDecision, (S, DateTime<Utc>)) {
+    let decision = decide_transition(current, incoming, at);
+    let next = match (decision, current) {
+        (StatusDecision::Apply, _) | (_, None) => (incoming, at),
+        (_, Some((cur, cur_at))) if cur == incoming && at > cur_at => (cur, at),
+        (_, Some(c)) => c,
+    };
+    (decision, next)
+}
+
 macro_rules! str_enum {
     ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
         impl $t {
@@ -244,6 +262,82 @@ mod tests {
         assert!(R::Inspected.owes_refund());
         assert!(!R::Canceled.owes_refund());
         assert!(!R::InTransit.owes_refund());
+    }
+
+    #[test]
+    fn a_repeated_status_advances_its_occurrence() {
+        let (d, next) = next_state(Some((Processing, t(3))), Processing, t(5));
+        assert_eq!(d, StatusDecision::Stale);
+        assert_eq!(next, (Processing, t(5)));
+        // So an IN_REVIEW that happened in between no longer wins.
+        assert_eq!(next_state(Some(next), InReview, t(4)).1, (Processing, t(5)));
+    }
+
+    use proptest::prelude::*;
+
+    /// A provider's realistic lifecycle: some of PENDING, APPROVED, PROCESSING/IN_REVIEW
+    /// (possibly alternating), at most one terminal status, at increasing times.
+    fn lifecycle() -> impl Strategy<Value = Vec<(RefundStatus, DateTime<Utc>)>> {
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop::collection::vec(any::<bool>(), 0..5),
+            prop::option::of(0usize..4),
+        )
+            .prop_map(|(pending, approved, middle, terminal)| {
+                let mut seq = Vec::new();
+                if pending {
+                    seq.push(Pending);
+                }
+                if approved {
+                    seq.push(Approved);
+                }
+                seq.extend(
+                    middle
+                        .into_iter()
+                        .map(|r| if r { InReview } else { Processing }),
+                );
+                if let Some(i) = terminal {
+                    seq.push([Succeeded, Failed, Canceled, Rejected][i]);
+                }
+                if seq.is_empty() {
+                    seq.push(Pending);
+                }
+                seq.into_iter()
+                    .enumerate()
+                    .map(|(i, s)| (s, t(i as i64 * 10)))
+                    .collect()
+            })
+    }
+
+    fn fold(events: &[(RefundStatus, DateTime<Utc>)]) -> (RefundStatus, DateTime<Utc>, usize) {
+        let mut cur = None;
+        let mut history = 0;
+        for (s, at) in events {
+            let (_, next) = next_state(cur, *s, *at);
+            cur = Some(next);
+            history += 1;
+        }
+        let (s, at) = cur.unwrap();
+        (s, at, history)
+    }
+
+    proptest! {
+        #[test]
+        fn any_arrival_order_ends_in_the_status_of_the_sorted_sequence(
+            (events, perm) in lifecycle().prop_flat_map(|e| {
+                let n = e.len();
+                (Just(e), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+            })
+        ) {
+            let shuffled: Vec<_> = perm.iter().map(|i| events[*i]).collect();
+            let (sorted_status, _, n1) = fold(&events);
+            let (status, _, n2) = fold(&shuffled);
+            prop_assert_eq!(status, sorted_status, "sorted {:?} shuffled {:?}", events, shuffled);
+            // Every event is kept in history exactly once, whatever the order.
+            prop_assert_eq!(n1, events.len());
+            prop_assert_eq!(n2, events.len());
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn sdl() -> String {
     let limits = crate::config::Config::try_from(crate::config::RawConfig::default())
         .map(|c| c.graphql)
         .unwrap_or(GraphqlLimits {
+            max_batch: 10,
             max_depth: 12,
             max_complexity: 2000,
             max_page_size: 200,
@@ -79,7 +80,23 @@ async fn execute(
             .and_then(|v| v.to_str().ok()),
     );
     let loaders = loaders::Loaders::new(state.db.clone());
-    let req = req.into_inner().data(caller).data(loaders);
+    let req = req.into_inner();
+    // A batch counts its members: each is held to every limit, and there are few of them.
+    if let async_graphql::BatchRequest::Batch(members) = &req
+        && members.len() > state.config.graphql.max_batch
+    {
+        let mut resp = async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
+            format!(
+                "a batch may hold at most {} operations; this one has {}",
+                state.config.graphql.max_batch,
+                members.len()
+            ),
+            None,
+        )]);
+        coded(&mut resp);
+        return async_graphql::BatchResponse::Single(resp).into();
+    }
+    let req = req.data(caller).data(loaders);
     let mut resp = state.schema.execute_batch(req).await;
     match &mut resp {
         async_graphql::BatchResponse::Single(r) => coded(r),

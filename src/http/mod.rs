@@ -11,7 +11,7 @@ use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(webhooks::router())
+        .merge(webhooks::router(state.config.webhook_concurrency))
         .merge(health::router())
         .merge(exports::router())
         .merge(crate::graphql::router())

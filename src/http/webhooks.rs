@@ -21,8 +21,13 @@ use crate::{
     providers::{AuthError, Inbound},
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/webhooks/{slug}", post(receive))
+/// The webhook route, with a bound on requests in flight: a flood of forged or slow
+/// requests queues behind the bound instead of exhausting the database pool.
+pub fn router(concurrency: usize) -> Router<AppState> {
+    Router::new().route(
+        "/webhooks/{slug}",
+        post(receive).layer(tower::limit::ConcurrencyLimitLayer::new(concurrency)),
+    )
 }
 
 /// A refusal, with the status and body SPEC §4 gives it.
@@ -134,9 +139,23 @@ async fn handle(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
+    // A sender that trickles its body is cut off, so it cannot hold a slot for long.
+    let bytes = tokio::time::timeout(
+        state.config.webhook_body_timeout,
+        axum::body::to_bytes(body, limit),
+    )
+    .await
+    .map_err(|_| {
+        Refusal::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the body did not arrive within {} s",
+                state.config.webhook_body_timeout.as_secs_f64()
+            ),
+        )
+    })?
+    .map_err(|_| too_large())?;
     let received_at = Utc::now();
     let inbound = Inbound {
         headers,

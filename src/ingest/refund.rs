@@ -10,7 +10,7 @@ use super::{
     returns::note,
 };
 use crate::{
-    domain::{Provider, RefundFacts, RefundStatus, StatusDecision, decide_transition},
+    domain::{Provider, RefundFacts, RefundStatus, StatusDecision, next_state},
     reconcile::discrepancies,
     store,
 };
@@ -116,7 +116,7 @@ pub async fn apply(
                 .status
                 .parse()
                 .map_err(|e: String| ApplyError::Db(sea_orm::DbErr::Custom(e)))?;
-            let decision = decide_transition(
+            let (decision, (_, current_at)) = next_state(
                 Some((cur_status, cur.status_occurred_at)),
                 f.status,
                 ctx.occurred_at,
@@ -135,8 +135,8 @@ pub async fn apply(
             if decision.applied() {
                 am.status = Set(f.status.as_str().to_owned());
                 am.provider_status = Set(f.provider_status.clone());
-                am.status_occurred_at = Set(ctx.occurred_at);
             }
+            am.status_occurred_at = Set(current_at);
             // Present values overwrite when the event is newer; older events only fill gaps.
             macro_rules! fill {
                 ($col:ident, $val:expr) => {

@@ -9,7 +9,7 @@ use super::{
     refund::Ctx,
 };
 use crate::{
-    domain::{ReturnFacts, ReturnStatus, StatusDecision, decide_transition},
+    domain::{ReturnFacts, ReturnStatus, StatusDecision, next_state},
     store,
 };
 
@@ -49,21 +49,24 @@ pub async fn apply(
                 .status
                 .parse()
                 .map_err(|e: String| ApplyError::Db(sea_orm::DbErr::Custom(e)))?;
-            let decision = match f.status {
-                Some(s) => decide_transition(
-                    Some((cur_status, cur.status_occurred_at)),
-                    s,
-                    ctx.occurred_at,
-                ),
-                None => StatusDecision::Stale,
+            let (decision, current_at) = match f.status {
+                Some(s) => {
+                    let (d, (_, at)) = next_state(
+                        Some((cur_status, cur.status_occurred_at)),
+                        s,
+                        ctx.occurred_at,
+                    );
+                    (d, at)
+                }
+                None => (StatusDecision::Stale, cur.status_occurred_at),
             };
             // Newer facts overwrite; older ones only fill what is still unknown.
             let newer = decision.applied() || ctx.occurred_at >= cur.status_occurred_at;
             let mut am: returns::ActiveModel = cur.clone().into();
             if decision.applied() {
                 am.status = Set(f.status.unwrap_or(cur_status).as_str().to_owned());
-                am.status_occurred_at = Set(ctx.occurred_at);
             }
+            am.status_occurred_at = Set(current_at);
             if newer {
                 am.provider_status = Set(f.provider_status.clone());
             }

@@ -13,6 +13,9 @@ pub mod rebound;
 pub mod unipayment;
 mod util;
 
+#[cfg(test)]
+mod hostile;
+
 use std::collections::HashMap;
 
 use axum::http::HeaderMap;

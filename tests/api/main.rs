@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod abuse;
 mod cli;
 mod finance;
 mod graphql_auth;
