@@ -231,8 +231,10 @@ impl ConfigError {
     }
 }
 
+/// An empty secret (from any layer) is no secret: the provider stays disabled rather than
+/// accepting anything signed with an empty key.
 fn secret(s: Option<String>) -> Option<SecretString> {
-    s.map(SecretString::from)
+    s.filter(|v| !v.trim().is_empty()).map(SecretString::from)
 }
 
 fn number<T: std::str::FromStr>(name: &str, v: Option<String>) -> Result<T, ConfigError> {
@@ -442,7 +444,15 @@ impl TryFrom<RawConfig> for Config {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if raw.rebound_hmac_secret.is_some() && raw.rebound_token.is_none() {
+        if raw
+            .rebound_hmac_secret
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+            && raw
+                .rebound_token
+                .as_deref()
+                .is_none_or(|s| s.trim().is_empty())
+        {
             return Err(ConfigError::new(
                 "REFUND_RECON_REBOUND_HMAC_SECRET",
                 "set REFUND_RECON_REBOUND_TOKEN too; the HMAC is checked in addition to the token",
@@ -591,6 +601,15 @@ mod tests {
             let e = Config::try_from(env(&[(k, v)])).err().unwrap();
             assert_eq!(e.setting, k);
         }
+    }
+
+    #[test]
+    fn empty_secrets_in_a_file_leave_the_provider_disabled() {
+        let file: RawConfig =
+            toml::from_str("unipayment_secret = \"\"\nbaback_secret = \"  \"").unwrap();
+        let c = Config::try_from(file).unwrap();
+        assert!(c.providers.unipayment.is_none());
+        assert!(c.providers.baback.is_none());
     }
 
     #[test]

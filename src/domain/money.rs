@@ -119,6 +119,24 @@ impl fmt::Display for Money {
     }
 }
 
+/// The most decimal places an amount may carry (with at most 10¹² major units, every
+/// stored amount then sums exactly in the database on both backends).
+pub const MAX_DECIMALS: u32 = 6;
+
+/// Refuses amounts the ledger could not sum exactly: more than 10¹² major units, or
+/// non-zero digits beyond the sixth decimal place.
+pub fn check_storable(d: Decimal) -> Result<(), MoneyError> {
+    if d.abs() >= Decimal::from(1_000_000_000_000_i64) {
+        return Err(MoneyError::Overflow(d.to_string()));
+    }
+    if d.normalize().scale() > MAX_DECIMALS {
+        return Err(MoneyError::BadAmount(format!(
+            "{d} (more than {MAX_DECIMALS} decimal places)"
+        )));
+    }
+    Ok(())
+}
+
 /// Parses a decimal written as text, accepting plain and scientific notation but never
 /// going through a float.
 pub fn parse_decimal(s: &str) -> Result<Decimal, MoneyError> {
@@ -183,6 +201,14 @@ mod tests {
             Money::new(dec!(15.125), usd()).normalized().to_string(),
             "15.125"
         );
+    }
+
+    #[test]
+    fn storable_amounts_are_bounded_in_size_and_decimals() {
+        assert!(check_storable(dec!(999999999999.999999)).is_ok());
+        assert!(check_storable(dec!(15.00000000)).is_ok());
+        assert!(check_storable(dec!(1000000000000)).is_err());
+        assert!(check_storable(dec!(33.3333333)).is_err());
     }
 
     #[test]

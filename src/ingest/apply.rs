@@ -44,6 +44,29 @@ pub struct ApplySummary {
     pub touched_refunds: Vec<i64>,
 }
 
+/// Every amount the ledger will sum must be storable exactly (see `check_storable`).
+fn check_amounts(ev: &NormalizedEvent) -> Result<(), ApplyError> {
+    use crate::domain::money::check_storable;
+    let mut amounts = Vec::new();
+    if let Some(o) = &ev.order {
+        amounts.extend(o.total.map(|m| ("order total", m.amount)));
+    }
+    if let Some(r) = &ev.return_ {
+        amounts.extend(r.expected_refund.map(|m| ("expected refund", m.amount)));
+        for it in r.items.iter().flatten() {
+            amounts.extend(it.unit_price.map(|m| ("item price", m.amount)));
+        }
+    }
+    if let Some(r) = &ev.refund {
+        amounts.extend(r.amount.map(|m| ("refund amount", m.amount)));
+        amounts.extend(r.fee.map(|m| ("fee", m.amount)));
+    }
+    for (what, d) in amounts {
+        check_storable(d).map_err(|e| ApplyError::Unprocessable(format!("{what}: {e}")))?;
+    }
+    Ok(())
+}
+
 pub async fn apply(
     db: &impl ConnectionTrait,
     ev: &NormalizedEvent,
@@ -51,6 +74,7 @@ pub async fn apply(
     received_at: DateTime<Utc>,
     settings: &ReconSettings,
 ) -> Result<ApplySummary, ApplyError> {
+    check_amounts(ev)?;
     crate::events::begin_feed_write(db).await?;
     let now = Utc::now();
     let occurred_at = ev.occurred_at.unwrap_or(received_at);

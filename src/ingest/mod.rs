@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use entity::webhook_event;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait, TryInsertResult,
+    TryInsertResult,
 };
 
 pub use apply::{ApplySummary, RefundChange};
@@ -108,7 +108,7 @@ async fn ingest_once(
     settings: &ReconSettings,
 ) -> Result<Outcome, DbErr> {
     let parsed = providers::parse(provider, &auth.stored_body, received_at);
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let row = webhook_event::ActiveModel {
         provider: Set(provider.slug().to_owned()),
         idempotency_key: Set(auth.idempotency_key.clone()),
@@ -138,13 +138,15 @@ async fn ingest_once(
                 .one(&txn)
                 .await?
                 .ok_or_else(|| DbErr::Custom("inbox row vanished".into()))?;
-            if existing.outcome != "rejected" {
+            // A redelivery of an event we rejected: try again with today's parser, with
+            // the body of this delivery. Claiming the row (a conditional update, which
+            // locks it) makes a concurrent redelivery or replay wait and then see it taken.
+            if existing.outcome != "rejected" || !claim(&txn, existing.id, Some(auth)).await? {
                 txn.rollback().await?;
                 return Ok(Outcome::Duplicate {
                     event_id: existing.id,
                 });
             }
-            // A redelivery of an event we rejected: try again with today's parser.
             existing.id
         }
     };
@@ -173,6 +175,35 @@ async fn ingest_once(
     };
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// Takes a rejected inbox row for reprocessing: true when this transaction got it.
+pub(crate) async fn claim(
+    txn: &impl sea_orm::ConnectionTrait,
+    event_id: i64,
+    redelivery: Option<&Authenticated>,
+) -> Result<bool, DbErr> {
+    let mut update = webhook_event::Entity::update_many().col_expr(
+        webhook_event::Column::Outcome,
+        sea_orm::sea_query::Expr::value("processing"),
+    );
+    if let Some(auth) = redelivery {
+        update = update
+            .col_expr(
+                webhook_event::Column::RawBody,
+                sea_orm::sea_query::Expr::value(auth.stored_body.clone()),
+            )
+            .col_expr(
+                webhook_event::Column::Headers,
+                sea_orm::sea_query::Expr::value(headers_json(&auth.stored_headers)),
+            );
+    }
+    let res = update
+        .filter(webhook_event::Column::Id.eq(event_id))
+        .filter(webhook_event::Column::Outcome.eq("rejected"))
+        .exec(txn)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 pub(crate) async fn mark(
@@ -210,13 +241,18 @@ async fn store_rejected(
     received_at: DateTime<Utc>,
     reason: String,
 ) -> Result<Outcome, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let existing = webhook_event::Entity::find()
         .filter(webhook_event::Column::Provider.eq(provider.slug()))
         .filter(webhook_event::Column::IdempotencyKey.eq(&auth.idempotency_key))
         .one(&txn)
         .await?;
     let event_id = match existing {
+        // Applied meanwhile by a concurrent delivery or replay: that stands.
+        Some(e) if e.outcome == "accepted" => {
+            txn.rollback().await?;
+            return Ok(Outcome::Duplicate { event_id: e.id });
+        }
         Some(e) => e.id,
         None => {
             webhook_event::ActiveModel {

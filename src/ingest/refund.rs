@@ -134,6 +134,12 @@ pub async fn apply(
             let mut am: refund::ActiveModel = cur.clone().into();
             if decision.applied() {
                 am.status = Set(f.status.as_str().to_owned());
+            }
+            // The provider's own word moves with the latest occurrence (New → Claimed are
+            // both PENDING: no change of status, but the raw status is kept current).
+            if decision.applied()
+                || (f.status == cur_status && ctx.occurred_at > cur.status_occurred_at)
+            {
                 am.provider_status = Set(f.provider_status.clone());
             }
             am.status_occurred_at = Set(current_at);
@@ -223,7 +229,10 @@ pub async fn apply(
                 db,
                 discrepancies::NewDiscrepancy {
                     kind: discrepancies::Kind::StatusConflict,
-                    dedupe_key: format!("STATUS_CONFLICT:refund:{}", row.id),
+                    dedupe_key: format!(
+                        "STATUS_CONFLICT:refund:{}:event:{}",
+                        row.id, ctx.webhook_event_id
+                    ),
                     order_id: row.order_id,
                     refund_id: Some(row.id),
                     return_id: None,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::webhook_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use super::apply::{self, ApplyError};
@@ -116,7 +116,13 @@ pub async fn replay(
             return Ok(Some(report));
         }
     };
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
+    // Take the row: a concurrent redelivery or replay that got there first wins.
+    if !super::claim(&txn, event_id, None).await? {
+        txn.rollback().await?;
+        report.error = Some("applied meanwhile; nothing to do".into());
+        return Ok(Some(report));
+    }
     let before = counts(&txn).await?;
     let received: DateTime<Utc> = ev.received_at;
     match apply::apply(&txn, &parsed, event_id, received, settings).await {

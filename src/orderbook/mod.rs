@@ -6,7 +6,7 @@ pub mod import;
 
 use chrono::{DateTime, Utc};
 use entity::order;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde::Deserialize;
 
 use crate::{
@@ -46,6 +46,7 @@ impl OrderEntry {
         if amount.is_sign_negative() {
             return Err(format!("total {amount} is negative"));
         }
+        crate::domain::money::check_storable(amount).map_err(|e| format!("total: {e}"))?;
         let mut refs = Vec::new();
         for r in &self.refs {
             if r.kind.trim().is_empty() || r.value.trim().is_empty() {
@@ -70,7 +71,7 @@ pub async fn upsert(
     settings: &ReconSettings,
 ) -> Result<Vec<order::Model>, DbErr> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     crate::events::begin_feed_write(&txn).await?;
     let mut out = Vec::with_capacity(orders.len());
     for facts in orders {

@@ -98,12 +98,13 @@ impl Authenticator for Auth {
                 "header `svix-timestamp` is not a Unix timestamp: {ts_text}"
             ))
         })?;
-        let skew = req.received_at.timestamp() - ts;
-        if skew.abs() > TOLERANCE_SECS {
+        // Saturating: an absurd timestamp (near i64::MIN) is refused, never an overflow.
+        let skew = req.received_at.timestamp().saturating_sub(ts);
+        if skew.saturating_abs() > TOLERANCE_SECS {
             let way = if skew > 0 { "too old" } else { "in the future" };
             return Err(AuthError::InvalidSignature(format!(
                 "timestamp {} s outside tolerance (±{TOLERANCE_SECS} s, {way})",
-                skew.abs()
+                skew.unsigned_abs()
             )));
         }
 

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use entity::{discrepancy, refund, returns};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 
 use super::{ReconSettings, discrepancies::ACTIVE, evaluate};
@@ -82,13 +81,13 @@ pub async fn sweep(
     order_ids.sort_unstable();
     order_ids.dedup();
     for id in &refund_ids {
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         crate::events::begin_feed_write(&txn).await?;
         evaluate::evaluate_refund(&txn, *id, s, now).await?;
         txn.commit().await?;
     }
     for id in &order_ids {
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         crate::events::begin_feed_write(&txn).await?;
         evaluate::evaluate_order(&txn, *id, s, now).await?;
         txn.commit().await?;

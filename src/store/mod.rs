@@ -81,3 +81,19 @@ pub async fn ready(db: &DatabaseConnection) -> Result<(), String> {
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DatabaseBackend::Postgres
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits its turn (busy
+/// timeout) instead of failing when another writer committed in between.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    if is_postgres(db) {
+        db.begin().await
+    } else {
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await
+    }
+}

@@ -38,19 +38,20 @@ pub fn read_sum(
         _ => {
             let int: Option<i64> = row.try_get("", &format!("{alias}_int"))?;
             let frac: Option<i64> = row.try_get("", &format!("{alias}_frac"))?;
-            Ok(match (int, frac) {
-                (None, None) => None,
-                (i, f) => {
-                    Some(Decimal::from(i.unwrap_or(0)) + Decimal::new(f.unwrap_or(0), FRAC_DIGITS))
-                }
-            })
+            // SUM over no values is NULL for the integer part (the fraction part's CASE
+            // yields 0 even for a NULL amount, so it cannot tell).
+            Ok(int.map(|i| Decimal::from(i) + Decimal::new(frac.unwrap_or(0), FRAC_DIGITS)))
         }
     }
 }
 
+/// Decimal places of [`exact_num`] on SQLite; amounts are validated to fit (see
+/// `crate::domain::money::check_storable`).
+pub const EXACT_DIGITS: u32 = 6;
+
 /// An exact number usable in SQL arithmetic and comparisons: NUMERIC on PostgreSQL; on
-/// SQLite the text as an INTEGER count of 10⁻⁹ units (exact up to ±9.2·10⁹ per value or
-/// sum, far above any single order).
+/// SQLite the text as an INTEGER count of 10⁻⁶ units (exact up to ±9.2·10¹² per value or
+/// per order's sum, which the accepted amounts cannot reach).
 pub fn exact_num(backend: DatabaseBackend, col: &str) -> String {
     match backend {
         DatabaseBackend::Postgres => col.to_owned(),
@@ -58,8 +59,8 @@ pub fn exact_num(backend: DatabaseBackend, col: &str) -> String {
             let t = format!("ltrim({col}, '-')");
             format!(
                 "((CASE WHEN substr({col}, 1, 1) = '-' THEN -1 ELSE 1 END) * \
-                 (CAST(CASE WHEN instr({t}, '.') > 0 THEN substr({t}, 1, instr({t}, '.') - 1) ELSE {t} END AS INTEGER) * 1000000000 + \
-                 (CASE WHEN instr({t}, '.') > 0 THEN CAST(substr(substr({t}, instr({t}, '.') + 1) || '000000000', 1, {FRAC_DIGITS}) AS INTEGER) ELSE 0 END)))"
+                 (CAST(CASE WHEN instr({t}, '.') > 0 THEN substr({t}, 1, instr({t}, '.') - 1) ELSE {t} END AS INTEGER) * 1000000 + \
+                 (CASE WHEN instr({t}, '.') > 0 THEN CAST(substr(substr({t}, instr({t}, '.') + 1) || '000000', 1, {EXACT_DIGITS}) AS INTEGER) ELSE 0 END)))"
             )
         }
     }
@@ -70,8 +71,8 @@ pub fn exact_value(backend: DatabaseBackend, d: Decimal) -> Result<sea_orm::Valu
     match backend {
         DatabaseBackend::Postgres => Ok(d.into()),
         _ => {
-            let nanos = (d * Decimal::from(1_000_000_000_i64)).trunc();
-            i64::try_from(nanos)
+            let units = (d * Decimal::from(1_000_000_i64)).trunc();
+            i64::try_from(units)
                 .map(Into::into)
                 .map_err(|_| DbErr::Custom(format!("amount {d} is too large")))
         }
@@ -88,7 +89,7 @@ pub fn read_exact(
         DatabaseBackend::Postgres => row.try_get::<Option<Decimal>>("", alias),
         _ => Ok(row
             .try_get::<Option<i64>>("", alias)?
-            .map(|n| Decimal::new(n, FRAC_DIGITS))),
+            .map(|n| Decimal::new(n, EXACT_DIGITS))),
     }
 }
 

@@ -55,7 +55,14 @@ pub async fn upsert_from_facts(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<(order::Model, Vec<i64>), DbErr> {
-    let existing = find_by_link(db, facts.order_number.as_deref(), &facts.refs).await?;
+    // The order book is keyed by order number: its references never redirect it to
+    // another order (a reference owned elsewhere stays there). Providers match by number
+    // or by any reference.
+    let existing = if is_order_book(Some(source)) {
+        find_by_link(db, facts.order_number.as_deref(), &[]).await?
+    } else {
+        find_by_link(db, facts.order_number.as_deref(), &facts.refs).await?
+    };
     let order = match existing {
         None => {
             order::ActiveModel {

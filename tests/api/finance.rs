@@ -261,3 +261,42 @@ async fn import_orders_and_reconcile_from_the_command_line() {
     assert_eq!(report.lines().count(), 2, "{report}");
     assert!(report.contains("#I3,EUR,NO_ACTIVITY"), "{report}");
 }
+
+#[tokio::test]
+async fn the_order_book_upserts_by_number_and_never_takes_another_orders_reference() {
+    let app = recon_app().await;
+    app.upsert_order(
+        "#999",
+        "5.00",
+        "USD",
+        json!([{"kind": "erp", "value": "E-1"}]),
+    )
+    .await;
+    let o = app
+        .upsert_order(
+            "#1001",
+            "10000000000",
+            "IDR",
+            json!([{"kind": "erp", "value": "E-1"}]),
+        )
+        .await;
+    assert_eq!(o["orderNumber"], "#1001");
+    assert_eq!(
+        o["total"],
+        json!({"amount": "10000000000.00", "currency": "IDR"})
+    );
+    assert_eq!(app.count("orders").await, 2);
+    let v = app
+        .graphql(
+            "{ order(orderNumber: \"#999\") { total { amount } refs { value } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["data"]["order"]["total"]["amount"], "5.00", "{v}");
+    // A large total in a currency of small units reconciles exactly on every database.
+    app.seed_rainforest("idr", "#1001", 250_000_000, "IDR", "SUCCEEDED")
+        .await;
+    let r = &app.recon("#1001").await[0];
+    assert_eq!(r["refunded"]["amount"], "2500000.00", "{r}");
+    assert_eq!(r["state"], "BALANCED");
+}

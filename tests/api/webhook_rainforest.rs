@@ -100,11 +100,17 @@ async fn contradicting_terminal_event_is_kept_not_applied_and_raises_a_conflict(
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].kind, "STATUS_CONFLICT");
     assert_eq!(d[0].status, "OPEN");
-    // The same contradiction again does not open a second record.
-    app.rainforest(&fixture("rainforest/canceled.json"))
+    // Each contradicting event is its own record; a redelivery of one is not.
+    let id = new_svix_id();
+    let ts = chrono::Utc::now().timestamp();
+    let canceled = fixture("rainforest/canceled.json");
+    app.rainforest_at(&id, ts, &canceled)
         .await
         .assert(200, "accepted");
-    assert_eq!(app.count("discrepancies").await, 1);
+    app.rainforest_at(&id, ts, &canceled)
+        .await
+        .assert(200, "duplicate");
+    assert_eq!(app.count("discrepancies").await, 2);
 }
 
 #[tokio::test]
@@ -264,4 +270,26 @@ async fn a_refund_changing_currency_is_unprocessable_and_leaves_no_effect() {
     expected[7] += 1;
     assert_eq!(after, expected);
     assert_eq!(app.only_refund().await["status"], "PENDING");
+}
+
+fn rf_event(status: &str, at: &str) -> String {
+    json!({"data": {"refund_id": "rfd_order", "status": status, "updated_at": at},
+           "event_type": format!("refund.{}", status.to_lowercase())})
+    .to_string()
+}
+
+#[tokio::test]
+async fn same_rank_events_end_at_the_latest_occurrence_whatever_the_arrival_order() {
+    for order in [[0, 1, 2], [0, 2, 1], [2, 1, 0], [1, 2, 0]] {
+        let app = spawn_app().await;
+        let events = [
+            rf_event("PROCESSING", "2026-11-20T10:01:00Z"),
+            rf_event("IN_REVIEW", "2026-11-20T10:05:00Z"),
+            rf_event("PROCESSING", "2026-11-20T10:10:00Z"),
+        ];
+        for i in order {
+            app.rainforest(&events[i]).await.assert(200, "accepted");
+        }
+        assert_eq!(app.only_refund().await["status"], "PROCESSING", "{order:?}");
+    }
 }

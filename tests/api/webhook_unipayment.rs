@@ -132,3 +132,44 @@ async fn unknown_unipayment_status_is_422() {
         .await
         .assert(422, "unprocessable");
 }
+
+#[tokio::test]
+async fn the_raw_status_follows_the_latest_event_within_one_normalized_status() {
+    let app = spawn_app().await;
+    app.unipayment(&fixture("unipayment/refund_created.json"))
+        .await
+        .assert(200, "accepted");
+    app.unipayment(&fixture("unipayment/refund_claimed.json"))
+        .await
+        .assert(200, "accepted");
+    let r = app.only_refund().await;
+    assert_eq!(
+        (r["status"].as_str(), r["providerStatus"].as_str()),
+        (Some("PENDING"), Some("Claimed")),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn amounts_the_ledger_cannot_sum_exactly_are_unprocessable() {
+    let app = spawn_app().await;
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fixture("unipayment/refund_approved.json")).unwrap();
+    v["refund_price_amount"] = json!("33.3333333333");
+    let a = app.unipayment(&v.to_string()).await;
+    a.assert(422, "unprocessable");
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("decimal places"),
+        "{:?}",
+        a.body
+    );
+    v["refund_price_amount"] = json!("1000000000000");
+    v["notify_id"] = json!("another");
+    app.unipayment(&v.to_string())
+        .await
+        .assert(422, "unprocessable");
+    assert_eq!(app.count("refunds").await, 0);
+}

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 use entity::{discrepancy, order, refund};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
 use crate::{
     config::{Config, Role},
@@ -52,8 +52,12 @@ impl DiscrepancyMutations {
     ) -> async_graphql::Result<DiscrepancyGql> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let id = parse_id(&id).gql()?;
+        // Read and check inside the writing transaction (serialised with every other writer
+        // of the feed), so two concurrent edits cannot both pass the lifecycle check.
+        let txn = crate::store::begin_write(db).await.gql()?;
+        crate::events::begin_feed_write(&txn).await.gql()?;
         let d = discrepancy::Entity::find_by_id(id)
-            .one(db)
+            .one(&txn)
             .await
             .gql()?
             .ok_or_else(|| Error::NotFound(format!("no discrepancy {id}")))
@@ -72,8 +76,6 @@ impl DiscrepancyMutations {
             )))
             .gql();
         }
-        let txn = db.begin().await.gql()?;
-        crate::events::begin_feed_write(&txn).await.gql()?;
         let updated = set_status(&txn, &d, to, note, &actor(ctx), Utc::now())
             .await
             .gql()?;
@@ -95,7 +97,7 @@ impl DiscrepancyMutations {
         let settings = &ctx.data_unchecked::<std::sync::Arc<Config>>().recon;
         let (rid, oid) = (parse_id(&refund_id).gql()?, parse_id(&order_id).gql()?);
         let now = Utc::now();
-        let txn = db.begin().await.gql()?;
+        let txn = crate::store::begin_write(db).await.gql()?;
         crate::events::begin_feed_write(&txn).await.gql()?;
         let r = refund::Entity::find_by_id(rid)
             .one(&txn)
