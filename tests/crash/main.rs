@@ -5,6 +5,9 @@
 //! the long run in BENCHMARKS.md used 1,000). Runs on SQLite, or PostgreSQL with
 //! `TEST_DATABASE_URL`.
 
+// The test reports its cycle and event counts: CI shows them.
+#![allow(clippy::print_stdout)]
+
 #[path = "../api/helpers.rs"]
 mod helpers;
 
