@@ -27,3 +27,27 @@ impl ScalarType for DecimalScalar {
         Value::String(self.0.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{ScalarType, Value};
+    use proptest::prelude::*;
+
+    use super::DecimalScalar;
+
+    #[test]
+    fn decimals_are_strings_only() {
+        let d = DecimalScalar::parse(Value::String("49.99".into())).unwrap();
+        assert_eq!(d.to_value(), Value::String("49.99".into()));
+        assert!(DecimalScalar::parse(Value::from(49.99)).is_err());
+        assert!(DecimalScalar::parse(Value::String("abc".into())).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn the_decimal_and_datetime_scalars_never_panic(s in "\\PC{0,64}") {
+            let _ = DecimalScalar::parse(Value::String(s.clone()));
+            let _ = <chrono::DateTime<chrono::Utc> as ScalarType>::parse(Value::String(s));
+        }
+    }
+}
