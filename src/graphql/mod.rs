@@ -55,7 +55,14 @@ pub fn sdl() -> String {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route(
+            "/graphql",
+            get(graphiql)
+                .post(execute)
+                // The GraphQL extractor reads the whole body: bound it.
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
+                .layer(axum::middleware::from_fn(require_json)),
+        )
         .route("/graphql/ws", get(ws::handler))
 }
 
@@ -66,6 +73,35 @@ async fn graphiql() -> impl IntoResponse {
             .subscription_endpoint("/graphql/ws")
             .finish(),
     )
+}
+
+/// Only JSON (or multipart) bodies: a cross-site `text/plain` form post cannot run a
+/// mutation with the browser's access to a loopback service.
+async fn require_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let ok = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.starts_with("application/json")
+                || v.starts_with("application/graphql")
+                || v.starts_with("multipart/form-data")
+        });
+    if req.method() == axum::http::Method::POST && !ok {
+        return (
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            axum::Json(serde_json::json!({"errors": [{
+                "message": "send GraphQL requests as application/json",
+                "extensions": {"code": "BAD_USER_INPUT"}
+            }]})),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 async fn execute(

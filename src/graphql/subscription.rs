@@ -68,10 +68,13 @@ impl Subscription {
         Ok(async_stream::stream! {
             loop {
                 match feed::refund_changes(&db, &q, cursor, BATCH).await {
-                    Ok(rows) if rows.is_empty() => events::wait(&mut rx).await,
-                    Ok(rows) => {
-                        for (h, r) in rows {
-                            cursor = h.id;
+                    Ok(page) if page.rows.is_empty() => {
+                        cursor = page.scanned_to;
+                        events::wait(&mut rx).await
+                    }
+                    Ok(page) => {
+                        cursor = page.scanned_to;
+                        for (h, r) in page.rows {
                             yield Ok(RefundStatusEvent {
                                 cursor: Cursor { key: FEED_KEY.into(), id: h.id }.encode(),
                                 previous_status: h.previous_status.as_deref().map(refund_status_from_db),
@@ -100,15 +103,27 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<DiscrepancyGql>>> {
         let db = ctx.data_unchecked::<DatabaseConnection>().clone();
         let mut rx = ctx.data_unchecked::<Notifier>().subscribe();
-        let cond = filter.unwrap_or_default().condition();
+        let mut filter = filter.unwrap_or_default();
+        // The status filter applies to each change (the status it moved to).
+        let statuses: Vec<&'static str> = filter
+            .status
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.as_db())
+            .collect();
+        let cond = filter.condition();
         let mut cursor = feed::last_discrepancy_change(&db).await.gql()?;
         Ok(async_stream::stream! {
             loop {
-                match feed::discrepancy_changes(&db, cond.clone(), cursor, BATCH).await {
-                    Ok(rows) if rows.is_empty() => events::wait(&mut rx).await,
-                    Ok(rows) => {
-                        for (h, d) in rows {
-                            cursor = h.id;
+                match feed::discrepancy_changes(&db, cond.clone(), &statuses, cursor, BATCH).await {
+                    Ok(page) if page.rows.is_empty() => {
+                        cursor = page.scanned_to;
+                        events::wait(&mut rx).await
+                    }
+                    Ok(page) => {
+                        cursor = page.scanned_to;
+                        for (_, d) in page.rows {
                             yield Ok(DiscrepancyGql(d));
                         }
                     }

@@ -116,7 +116,8 @@ async fn ingest_once(
         received_at: Set(received_at),
         raw_body: Set(auth.stored_body.clone()),
         headers: Set(headers_json(&auth.stored_headers)),
-        outcome: Set("accepted".into()),
+        // Until this transaction says otherwise (it commits with the final outcome).
+        outcome: Set("processing".into()),
         error: Set(None),
         processed_at: Set(Utc::now()),
         ..Default::default()
@@ -206,31 +207,41 @@ pub(crate) async fn claim(
     Ok(res.rows_affected == 1)
 }
 
+/// Records the outcome of an inbox row. Marking it rejected never overwrites an
+/// `accepted` row (a concurrent delivery or replay may have applied it meanwhile): returns
+/// false then.
 pub(crate) async fn mark(
     txn: &impl sea_orm::ConnectionTrait,
     event_id: i64,
     event: Option<&NormalizedEvent>,
     error: Option<&str>,
-) -> Result<(), DbErr> {
-    webhook_event::ActiveModel {
-        id: Set(event_id),
-        outcome: Set(if error.is_some() {
-            "rejected"
-        } else {
-            "accepted"
-        }
-        .into()),
-        error: Set(error.map(str::to_owned)),
-        event_type: match event {
-            Some(e) => Set(Some(e.event_type.clone())),
-            None => sea_orm::ActiveValue::NotSet,
-        },
-        processed_at: Set(Utc::now()),
-        ..Default::default()
+) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let mut update = webhook_event::Entity::update_many()
+        .col_expr(
+            webhook_event::Column::Outcome,
+            Expr::value(if error.is_some() {
+                "rejected"
+            } else {
+                "accepted"
+            }),
+        )
+        .col_expr(
+            webhook_event::Column::Error,
+            Expr::value(error.map(str::to_owned)),
+        )
+        .col_expr(webhook_event::Column::ProcessedAt, Expr::value(Utc::now()))
+        .filter(webhook_event::Column::Id.eq(event_id));
+    if let Some(e) = event {
+        update = update.col_expr(
+            webhook_event::Column::EventType,
+            Expr::value(Some(e.event_type.clone())),
+        );
     }
-    .update(txn)
-    .await
-    .map(|_| ())
+    if error.is_some() {
+        update = update.filter(webhook_event::Column::Outcome.ne("accepted"));
+    }
+    Ok(update.exec(txn).await?.rows_affected == 1)
 }
 
 /// Stores only the inbox row, as `rejected` with its reason, for a later replay.
@@ -272,7 +283,10 @@ async fn store_rejected(
             .id
         }
     };
-    mark(&txn, event_id, None, Some(&reason)).await?;
+    if !mark(&txn, event_id, None, Some(&reason)).await? {
+        txn.rollback().await?;
+        return Ok(Outcome::Duplicate { event_id });
+    }
     txn.commit().await?;
     Ok(Outcome::Rejected { event_id, reason })
 }

@@ -20,12 +20,21 @@ pub const HEADER: [&str; 10] = [
     "order_currency",
 ];
 
+/// Text that a spreadsheet would run as a formula is prefixed with `'`.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
 fn record(r: &ReconRow) -> [String; 10] {
     let p = &r.position;
     let d = |v: Decimal| v.normalize().to_string();
     [
         r.order_id.to_string(),
-        r.order_number.clone().unwrap_or_default(),
+        cell(r.order_number.as_deref().unwrap_or_default()),
         p.currency.clone().unwrap_or_default(),
         r.state.as_str().to_owned(),
         p.total.map(d).unwrap_or_default(),

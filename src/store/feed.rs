@@ -8,14 +8,30 @@ use sea_orm::{
 
 use super::refunds::RefundQuery;
 
+/// A page of the feed: the matching changes, and how far the feed was read (past rows that
+/// did not match, so a rarely matching filter does not rescan them).
+pub struct FeedPage<T> {
+    pub rows: Vec<T>,
+    pub scanned_to: i64,
+}
+
 /// Applied refund status changes after `after`, matching `q` (status filters apply to the
-/// new status of each change).
+/// new status of each change; the other filters to the refund as it is when read).
 pub async fn refund_changes(
     db: &impl ConnectionTrait,
     q: &RefundQuery,
     after: i64,
     limit: u64,
-) -> Result<Vec<(refund_status_history::Model, refund::Model)>, DbErr> {
+) -> Result<FeedPage<(refund_status_history::Model, refund::Model)>, DbErr> {
+    // The newest id now: rows after it commit later (ids commit in order), so reading up
+    // to it and moving the scan position there skips nothing.
+    let upper = last_refund_change(db).await?;
+    if upper <= after {
+        return Ok(FeedPage {
+            rows: vec![],
+            scanned_to: after,
+        });
+    }
     let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
     let refund_cond = RefundQuery {
         statuses: vec![],
@@ -24,6 +40,7 @@ pub async fn refund_changes(
     .condition(db.get_database_backend());
     let mut cond = Condition::all()
         .add(refund_status_history::Column::Id.gt(after))
+        .add(refund_status_history::Column::Id.lte(upper))
         .add(refund_status_history::Column::Applied.eq(true))
         .add(refund_cond);
     if !statuses.is_empty() {
@@ -36,10 +53,18 @@ pub async fn refund_changes(
         .limit(limit)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(h, r)| r.map(|r| (h, r)))
-        .collect())
+    let scanned_to = if rows.len() as u64 == limit {
+        rows.last().map(|(h, _)| h.id).unwrap_or(upper)
+    } else {
+        upper
+    };
+    Ok(FeedPage {
+        rows: rows
+            .into_iter()
+            .filter_map(|(h, r)| r.map(|r| (h, r)))
+            .collect(),
+        scanned_to,
+    })
 }
 
 pub async fn last_refund_change(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
@@ -51,25 +76,47 @@ pub async fn last_refund_change(db: &impl ConnectionTrait) -> Result<i64, DbErr>
         .unwrap_or(0))
 }
 
-/// Discrepancy changes after `after`, matching `cond` (on `discrepancies`).
+/// Discrepancy changes after `after`, matching `cond` (on `discrepancies`) and, when
+/// given, whose change was to one of `statuses`.
 pub async fn discrepancy_changes(
     db: &impl ConnectionTrait,
     cond: Condition,
+    statuses: &[&str],
     after: i64,
     limit: u64,
-) -> Result<Vec<(discrepancy_history::Model, discrepancy::Model)>, DbErr> {
-    let rows = discrepancy_history::Entity::find()
+) -> Result<FeedPage<(discrepancy_history::Model, discrepancy::Model)>, DbErr> {
+    let upper = last_discrepancy_change(db).await?;
+    if upper <= after {
+        return Ok(FeedPage {
+            rows: vec![],
+            scanned_to: after,
+        });
+    }
+    let mut q = discrepancy_history::Entity::find()
         .find_also_related(discrepancy::Entity)
         .filter(discrepancy_history::Column::Id.gt(after))
-        .filter(cond)
+        .filter(discrepancy_history::Column::Id.lte(upper))
+        .filter(cond);
+    if !statuses.is_empty() {
+        q = q.filter(discrepancy_history::Column::Status.is_in(statuses.iter().copied()));
+    }
+    let rows = q
         .order_by_asc(discrepancy_history::Column::Id)
         .limit(limit)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(h, d)| d.map(|d| (h, d)))
-        .collect())
+    let scanned_to = if rows.len() as u64 == limit {
+        rows.last().map(|(h, _)| h.id).unwrap_or(upper)
+    } else {
+        upper
+    };
+    Ok(FeedPage {
+        rows: rows
+            .into_iter()
+            .filter_map(|(h, d)| d.map(|d| (h, d)))
+            .collect(),
+        scanned_to,
+    })
 }
 
 pub async fn last_discrepancy_change(db: &impl ConnectionTrait) -> Result<i64, DbErr> {

@@ -131,3 +131,46 @@ async fn a_graphql_batch_counts_its_members() {
     );
     assert!(r[1]["errors"].is_null(), "{r}");
 }
+
+#[tokio::test]
+async fn graphql_takes_only_json_and_bounded_bodies() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"mutation { upsertOrders(orders: []) { orders { id } } }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let big = format!(
+        "{{\"query\":\"{{ refunds {{ totalCount }} }}\",\"pad\":\"{}\"}}",
+        "x".repeat(1_100_000)
+    );
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}
+
+#[tokio::test]
+async fn a_cross_origin_websocket_is_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = spawn_app().await;
+    let mut req = format!("{}/graphql/ws", app.address.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    req.headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+}

@@ -213,6 +213,20 @@ async fn csv_export_streams_the_report_for_finance_only() {
         .unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("#E2"));
+    // Spreadsheet formulas are defused.
+    app.graphql_as(
+        Some(FINANCE),
+        "mutation { upsertOrders(orders: [{orderNumber: \"=HYPERLINK(1)\", total: \"1.00\", currency: \"USD\"}]) { orders { id } } }",
+        json!({}),
+    )
+    .await;
+    let text = get(Some(FINANCE), "?state=NO_ACTIVITY")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(",'=HYPERLINK(1),"), "{text}");
     let r = get(Some(FINANCE), "?state=BOGUS").await.unwrap();
     assert_eq!(r.status(), 400);
 }

@@ -8,6 +8,10 @@ use crate::{
     ws::{LEGACY_WS, TRANSPORT_WS, Ws},
 };
 
+/// A cursor before the first change: tests replay from the start of their (fresh) database,
+/// so a subscription that starts late misses nothing.
+const FEED_START: &str = "MHxyZWZ1bmQtZmVlZA";
+
 const REFUNDS: &str = "subscription($f: RefundFilter, $since: String) {
     refundStatusChanged(filter: $f, since: $since) {
         cursor previousStatus status occurredAt refund { providerRefundId provider status } } }";
@@ -20,7 +24,7 @@ async fn refund_status_changes_arrive_in_order_over_both_protocols() {
         ws.subscribe(
             "1",
             REFUNDS,
-            json!({"f": {"provider": [proto_provider(proto)]}}),
+            json!({"f": {"provider": [proto_provider(proto)]}, "since": FEED_START}),
         )
         .await;
         // Give the subscription a moment to take its starting cursor.
@@ -73,7 +77,7 @@ async fn filters_apply_and_late_events_publish_nothing() {
     ws.subscribe(
         "1",
         REFUNDS,
-        json!({"f": {"provider": ["RAINFOREST"], "status": ["SUCCEEDED"]}}),
+        json!({"f": {"provider": ["RAINFOREST"], "status": ["SUCCEEDED"]}, "since": FEED_START}),
     )
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -105,7 +109,8 @@ async fn a_bad_key_is_refused_and_a_viewer_may_subscribe() {
         let mut ws = Ws::connect(&app, proto, Some("viewer-key-0001"))
             .await
             .unwrap();
-        ws.subscribe("1", REFUNDS, json!({})).await;
+        ws.subscribe("1", REFUNDS, json!({"since": FEED_START}))
+            .await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         app.rainforest(&crate::seed::rainforest_refund(
             &format!("k-{proto}"),
@@ -128,7 +133,8 @@ async fn a_bad_key_is_refused_and_a_viewer_may_subscribe() {
 async fn resuming_with_since_replays_what_was_missed_once_then_goes_live() {
     let app = spawn_app().await;
     let mut ws = Ws::connect(&app, TRANSPORT_WS, None).await.unwrap();
-    ws.subscribe("1", REFUNDS, json!({})).await;
+    ws.subscribe("1", REFUNDS, json!({"since": FEED_START}))
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     app.seed_rainforest("a", "#R", 100, "USD", "CREATED").await;
     let first = ws.take(1).await;
@@ -185,7 +191,7 @@ async fn discrepancy_changes_are_published() {
     let app = spawn_app_with(raw).await;
     let mut ws = Ws::connect(&app, TRANSPORT_WS, None).await.unwrap();
     ws.subscribe("1", "subscription { discrepancyChanged(filter: {kind: [ORPHAN_REFUND]}) { kind status refund { providerRefundId } } }", json!({})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     app.seed_rainforest("orph", "#NONE", 100, "USD", "SUCCEEDED")
         .await;
     let ev = ws.take(1).await;
@@ -199,8 +205,9 @@ async fn an_event_ingested_on_one_instance_reaches_a_subscriber_on_another() {
     let a = spawn_app().await;
     let b = spawn_app_on(test_config(), a.database_url.clone(), None).await;
     let mut ws = Ws::connect(&b, TRANSPORT_WS, None).await.unwrap();
-    ws.subscribe("1", REFUNDS, json!({})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    ws.subscribe("1", REFUNDS, json!({"since": FEED_START}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     a.seed_rainforest("x", "#X", 100, "USD", "CREATED").await;
     let ev = ws.take(1).await;
     assert_eq!(
@@ -213,9 +220,11 @@ async fn an_event_ingested_on_one_instance_reaches_a_subscriber_on_another() {
 async fn a_slow_client_gets_every_event_in_order_and_slows_nobody() {
     let app = spawn_app().await;
     let mut slow = Ws::connect(&app, TRANSPORT_WS, None).await.unwrap();
-    slow.subscribe("1", REFUNDS, json!({})).await;
+    slow.subscribe("1", REFUNDS, json!({"since": FEED_START}))
+        .await;
     let mut fast = Ws::connect(&app, LEGACY_WS, None).await.unwrap();
-    fast.subscribe("1", REFUNDS, json!({})).await;
+    fast.subscribe("1", REFUNDS, json!({"since": FEED_START}))
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     // 60 refunds while the slow client reads nothing.
     for i in 0..60 {
@@ -247,4 +256,32 @@ async fn a_slow_client_gets_every_event_in_order_and_slows_nobody() {
     let expected: Vec<String> = (0..60).map(|i| format!("s{i:03}")).collect();
     assert_eq!(fast_ids, expected);
     assert_eq!(slow_ids, expected);
+}
+
+#[tokio::test]
+async fn a_discrepancy_status_filter_applies_to_each_change() {
+    let mut raw = test_config();
+    raw.orphan_grace = Some("0s".into());
+    let app = spawn_app_with(raw).await;
+    let mut ws = Ws::connect(&app, TRANSPORT_WS, None).await.unwrap();
+    ws.subscribe(
+        "1",
+        "subscription { discrepancyChanged(filter: {status: [OPEN]}) { kind } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    app.seed_rainforest("o1", "#LATER", 100, "USD", "SUCCEEDED")
+        .await; // raised: OPEN
+    assert_eq!(
+        ws.take(1).await[0]["discrepancyChanged"]["kind"],
+        "ORPHAN_REFUND"
+    );
+    // Closed by the system when the order arrives: a RESOLVED change, filtered out.
+    app.graphql(
+        "mutation { upsertOrders(orders: [{orderNumber: \"#LATER\", total: \"1.00\", currency: \"USD\"}]) { orders { id } } }",
+        json!({}),
+    )
+    .await;
+    ws.assert_quiet().await;
 }

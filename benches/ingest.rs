@@ -1,0 +1,219 @@
+//! Ingest throughput and latency: signed UniPayment webhooks at 1, 16 and 64 concurrent
+//! connections, then re-deliveries (duplicates), each beside baselines measured in the same
+//! run: an axum handler that answers 200 without work (HTTP ceiling) and raw durable
+//! single-row inserts through sqlx with the same durability (DB ceiling).
+//!
+//! `cargo bench --bench ingest` (SQLite in a temp dir; `BENCH_DATABASE_URL` for PostgreSQL,
+//! emptied first). `BENCH_EVENTS=N` events per scenario (default 4000).
+
+#![allow(clippy::print_stdout)]
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use refund_recon::{
+    App,
+    config::{Config, RawConfig},
+    providers::unipayment,
+};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+
+const SECRET: &str = "bench-unipayment-secret";
+
+fn body(n: u64) -> String {
+    serde_json::json!({
+        "ipn_type": "invoice_refund", "event": "refund_approved",
+        "refund_id": format!("BR-{n}"), "invoice_id": format!("BINV-{}", n % 1000),
+        "price_currency": "USD", "refund_price_amount": format!("{}.{:02}", n % 500, n % 100),
+        "fee": 0, "status": "Approved", "create_time": "2026-11-20T10:00:00",
+        "notify_id": format!("bench-{n}"), "notify_time": "2026-11-20T10:00:01Z"
+    })
+    .to_string()
+}
+
+struct Run {
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Sends `bodies` to `url` from `conc` concurrent clients; every answer must be 2xx.
+async fn load(url: String, bodies: Arc<Vec<(String, String)>>, conc: usize) -> Run {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conc {
+        let (url, bodies, next) = (url.clone(), bodies.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some((b, sig)) = bodies.get(i) else { break };
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .header("hmac_signature", sig)
+                    .header("content-type", "application/json")
+                    .body(b.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                let _ = r.bytes().await;
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Run {
+        per_sec: all.len() as f64 / secs,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
+}
+
+async fn http_ceiling() -> String {
+    let app = axum::Router::new().route(
+        "/webhooks/unipayment",
+        axum::routing::post(|_b: axum::body::Bytes| async { "{\"result\":\"success\"}" }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks/unipayment", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await });
+    url
+}
+
+/// Raw durable single-row commits of the same rows (inbox row + refund row).
+async fn db_ceiling(db: &sea_orm::DatabaseConnection, n: u64) -> f64 {
+    let backend = db.get_database_backend();
+    db.execute_unprepared(
+        "CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, k TEXT UNIQUE, body TEXT)",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    for i in 0..n {
+        let sql = match backend {
+            DatabaseBackend::Postgres => "INSERT INTO bench_raw (id, k, body) VALUES ($1, $2, $3)",
+            _ => "INSERT INTO bench_raw (id, k, body) VALUES (?, ?, ?)",
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [(i as i64).into(), format!("raw-{i}").into(), body(i).into()],
+        ))
+        .await
+        .unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn row(name: &str, r: &Run, base: f64) {
+    println!(
+        "| {name} | {:.0}/s | {:.1} ms | {:.1} ms | {:.2}x |",
+        r.per_sec,
+        r.p50.as_secs_f64() * 1e3,
+        r.p99.as_secs_f64() * 1e3,
+        r.per_sec / base
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let n: u64 = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000);
+    let dir = tempfile::tempdir().unwrap();
+    let url = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
+    };
+    let config = Config::try_from(RawConfig {
+        database_url: Some(url),
+        unipayment_secret: Some(SECRET.into()),
+        log: Some("error".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let app = App::build(config).await.unwrap();
+    let db = app.state.db.clone();
+    let backend = db.get_database_backend();
+    db.execute_unprepared("DROP TABLE IF EXISTS bench_raw")
+        .await
+        .unwrap();
+    for t in [
+        "discrepancy_history",
+        "discrepancies",
+        "refund_status_history",
+        "refunds",
+        "order_refs",
+        "orders",
+        "webhook_events",
+    ] {
+        db.execute_unprepared(&format!("DELETE FROM {t}"))
+            .await
+            .unwrap();
+    }
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let svc = format!("http://{}/webhooks/unipayment", l.local_addr().unwrap());
+    tokio::spawn(async move { app.serve(l).await });
+    let ceiling_url = http_ceiling().await;
+    println!(
+        "database: {}",
+        if backend == DatabaseBackend::Postgres {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+
+    let signed = |from: u64| -> Arc<Vec<(String, String)>> {
+        Arc::new(
+            (from..from + n)
+                .map(|i| {
+                    let b = body(i);
+                    let s = unipayment::sign(SECRET, b.as_bytes());
+                    (b, s)
+                })
+                .collect(),
+        )
+    };
+    let http = load(ceiling_url, signed(0), 64).await;
+    let raw = db_ceiling(&db, n).await;
+    println!("| scenario | events/s | p50 | p99 | ratio |");
+    println!("|---|---|---|---|---|");
+    row(
+        "HTTP ceiling: axum 200 without work, 64 conns",
+        &http,
+        http.per_sec,
+    );
+    println!(
+        "| DB ceiling: raw durable single-row commits (sqlx) | {raw:.0}/s | | | 1.00x of DB |"
+    );
+    let mut last = signed(0);
+    for (i, conc) in [1usize, 16, 64].into_iter().enumerate() {
+        let bodies = signed(1_000_000 * (i as u64 + 1));
+        let r = load(svc.clone(), bodies.clone(), conc).await;
+        row(&format!("ingest, {conc} conns (vs DB ceiling)"), &r, raw);
+        last = bodies;
+    }
+    let dup = load(svc.clone(), last, 64).await;
+    row("duplicates, 64 conns (vs HTTP ceiling)", &dup, http.per_sec);
+}
