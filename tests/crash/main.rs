@@ -31,15 +31,20 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start(url: &str, port: u16) -> Child {
+fn start(url: &str, port: u16, log: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     Command::new(env!("CARGO_BIN_EXE_refund-recon"))
         .arg("serve")
         .env("DATABASE_URL", url)
         .env("REFUND_RECON_LISTEN", format!("127.0.0.1:{port}"))
         .env("REFUND_RECON_UNIPAYMENT_SECRET", helpers::UNIPAYMENT_SECRET)
-        .env("REFUND_RECON_LOG", "error")
+        .env("REFUND_RECON_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap()
 }
@@ -96,14 +101,19 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
         .unwrap();
     let next = Arc::new(AtomicU64::new(1));
     let acked: Arc<Mutex<Vec<u64>>> = Arc::default();
+    // A 503 is a refusal to acknowledge (the provider retries): allowed, counted.
+    let refused = Arc::new(AtomicU64::new(0));
+    let logdir = tempfile::tempdir().unwrap();
+    let log = logdir.path().join("service.log");
     let mut rng = fastrand::Rng::with_seed(7);
     for _ in 0..cycles {
         let port = free_port();
-        let mut child = start(&url, port);
+        let mut child = start(&url, port, &log);
         wait_ready(&client, port).await;
         let mut clients = Vec::new();
         for _ in 0..4 {
             let (client, next, acked) = (client.clone(), next.clone(), acked.clone());
+            let refused = refused.clone();
             clients.push(tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::SeqCst);
@@ -118,6 +128,9 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
                         .await;
                     match r {
                         Ok(r) if r.status().is_success() => acked.lock().unwrap().push(n),
+                        Ok(r) if r.status() == 503 => {
+                            refused.fetch_add(1, Ordering::Relaxed);
+                        }
                         Ok(r) => panic!("unexpected answer {}", r.status()),
                         Err(_) => break, // the process is gone
                     }
@@ -133,7 +146,7 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
     }
     // Restart once more so the database is opened (and recovered) by the service itself.
     let port = free_port();
-    let mut child = start(&url, port);
+    let mut child = start(&url, port, &log);
     wait_ready(&client, port).await;
     child.kill().unwrap();
     child.wait().unwrap();
@@ -192,6 +205,18 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
         }
     }
     let total = scalar(&db, "SELECT COUNT(*) FROM webhook_events").await;
+    let refused = refused.load(Ordering::Relaxed);
+    if refused > 0 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let errors: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("ERROR"))
+            .take(3)
+            .collect();
+        println!(
+            "{refused} deliveries refused with 503 (not acknowledged); first errors: {errors:#?}"
+        );
+    }
     println!(
         "crash test: {cycles} SIGKILL cycles, {} events acknowledged, {total} stored, lost: {lost}",
         acked.len()
