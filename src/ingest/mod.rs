@@ -107,6 +107,19 @@ async fn ingest_once(
     received_at: DateTime<Utc>,
     settings: &ReconSettings,
 ) -> Result<Outcome, DbErr> {
+    // An event already applied is final: answer a redelivery without taking the write
+    // lock (the common case of provider retries, which must stay cheap).
+    if let Some(existing) = webhook_event::Entity::find()
+        .filter(webhook_event::Column::Provider.eq(provider.slug()))
+        .filter(webhook_event::Column::IdempotencyKey.eq(&auth.idempotency_key))
+        .filter(webhook_event::Column::Outcome.eq("accepted"))
+        .one(db)
+        .await?
+    {
+        return Ok(Outcome::Duplicate {
+            event_id: existing.id,
+        });
+    }
     let parsed = providers::parse(provider, &auth.stored_body, received_at);
     let txn = crate::store::begin_write(db).await?;
     let row = webhook_event::ActiveModel {
