@@ -136,3 +136,47 @@ pub fn after(after: Option<String>) -> async_graphql::Result<Option<(String, i64
         .transpose()
         .gql()
 }
+
+/// A newest-first list (by a timestamp column, ties by id) as a Relay connection: page size
+/// rules, keyset cursor, one extra row for `hasNextPage`, lazy `totalCount`.
+#[allow(clippy::too_many_arguments)]
+pub async fn newest_first_connection<E, C, N>(
+    ctx: &async_graphql::Context<'_>,
+    select: Select<E>,
+    time_col: C,
+    id_col: C,
+    first: Option<i32>,
+    after_arg: Option<String>,
+    key: impl Fn(&E::Model) -> (chrono::DateTime<chrono::Utc>, i64),
+    node: impl Fn(E::Model) -> N,
+) -> async_graphql::Result<Connection<String, N, TotalCount>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    Select<E>: Clone + Send + Sync + 'static,
+    C: sea_orm::ColumnTrait + Copy,
+    N: OutputType,
+{
+    let db = ctx.data_unchecked::<DatabaseConnection>();
+    let limit = page_size(ctx, first)?;
+    let after = after(after_arg)?;
+    let has_previous = after.is_some();
+    let rows =
+        crate::store::pagination::newest_first(db, select.clone(), time_col, id_col, after, limit)
+            .await
+            .gql()?;
+    Ok(connection(
+        rows,
+        limit,
+        has_previous,
+        |m| {
+            let (t, id) = key(m);
+            Cursor {
+                key: crate::store::pagination::time_key(t),
+                id,
+            }
+        },
+        node,
+        TotalCount::of(db, select),
+    ))
+}

@@ -10,13 +10,10 @@ use crate::{
     error::{Error, GqlResultExt},
     graphql::{
         auth::RoleGuard,
-        pagination::{self, Cursor, TotalCount, connection, page_size},
+        pagination::{TotalCount, newest_first_connection},
         types::{OrderGql, ProviderGql, parse_id},
     },
-    store::{
-        orders::OrderQuery,
-        pagination::{newest_first, time_key},
-    },
+    store::orders::OrderQuery,
 };
 
 #[derive(InputObject, Default)]
@@ -75,8 +72,6 @@ impl OrderQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, OrderGql, TotalCount>> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let limit = page_size(ctx, first)?;
         let f = filter.unwrap_or_default();
         let q = OrderQuery {
             order_number: f.order_number,
@@ -90,28 +85,16 @@ impl OrderQueries {
                 .map(|p| crate::domain::Provider::from(p).slug().to_owned())
                 .collect(),
         };
-        let after = pagination::after(after)?;
-        let has_previous = after.is_some();
-        let rows = newest_first(
-            db,
+        newest_first_connection(
+            ctx,
             q.select(),
             order::Column::CreatedAt,
             order::Column::Id,
+            first,
             after,
-            limit,
+            |o| (o.created_at, o.id),
+            OrderGql,
         )
         .await
-        .gql()?;
-        Ok(connection(
-            rows,
-            limit,
-            has_previous,
-            |o| Cursor {
-                key: time_key(o.created_at),
-                id: o.id,
-            },
-            OrderGql,
-            TotalCount::of(db, q.select()),
-        ))
     }
 }

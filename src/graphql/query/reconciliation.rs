@@ -12,14 +12,13 @@ use crate::{
     error::GqlResultExt,
     graphql::{
         auth::RoleGuard,
-        pagination::{self, Cursor, TotalCount, connection, page_size},
+        pagination::{self, Cursor, TotalCount, newest_first_connection, page_size},
         types::{
             DiscrepancyGql, DiscrepancyKindGql, DiscrepancyStatusGql, MoneyGql,
             OrderReconciliationGql, ProviderGql, ReconStateGql, enums::provider_from_db,
         },
     },
     reconcile::query::{self, ReconFilter},
-    store::pagination::{newest_first, time_key},
 };
 
 #[derive(InputObject, Default)]
@@ -217,32 +216,17 @@ impl ReconciliationQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, DiscrepancyGql, TotalCount>> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let limit = page_size(ctx, first)?;
         let c = filter.unwrap_or_default().condition();
-        let select = discrepancy::Entity::find().filter(c);
-        let after = pagination::after(after)?;
-        let has_previous = after.is_some();
-        let rows = newest_first(
-            db,
-            select.clone(),
+        newest_first_connection(
+            ctx,
+            discrepancy::Entity::find().filter(c),
             discrepancy::Column::DetectedAt,
             discrepancy::Column::Id,
+            first,
             after,
-            limit,
+            |d| (d.detected_at, d.id),
+            DiscrepancyGql,
         )
         .await
-        .gql()?;
-        Ok(connection(
-            rows,
-            limit,
-            has_previous,
-            |d| Cursor {
-                key: time_key(d.detected_at),
-                id: d.id,
-            },
-            DiscrepancyGql,
-            TotalCount::of(db, select),
-        ))
     }
 }

@@ -3,20 +3,15 @@
 use async_graphql::{Context, InputObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::returns;
-use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Role,
-    error::GqlResultExt,
     graphql::{
         auth::RoleGuard,
-        pagination::{self, Cursor, TotalCount, connection, page_size},
+        pagination::{TotalCount, newest_first_connection},
         types::{ProviderGql, ReturnGql, ReturnStatusGql},
     },
-    store::{
-        pagination::{newest_first, time_key},
-        returns::ReturnQuery,
-    },
+    store::returns::ReturnQuery,
 };
 
 #[derive(InputObject, Default)]
@@ -45,8 +40,6 @@ impl ReturnQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, ReturnGql, TotalCount>> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let limit = page_size(ctx, first)?;
         let f = filter.unwrap_or_default();
         let q = ReturnQuery {
             providers: f
@@ -65,28 +58,16 @@ impl ReturnQueries {
             created_after: f.created_after,
             created_before: f.created_before,
         };
-        let after = pagination::after(after)?;
-        let has_previous = after.is_some();
-        let rows = newest_first(
-            db,
+        newest_first_connection(
+            ctx,
             q.select(),
             returns::Column::CreatedAt,
             returns::Column::Id,
+            first,
             after,
-            limit,
+            |r| (r.created_at, r.id),
+            ReturnGql,
         )
         .await
-        .gql()?;
-        Ok(connection(
-            rows,
-            limit,
-            has_previous,
-            |r| Cursor {
-                key: time_key(r.created_at),
-                id: r.id,
-            },
-            ReturnGql,
-            TotalCount::of(db, q.select()),
-        ))
     }
 }

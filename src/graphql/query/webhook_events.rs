@@ -3,20 +3,15 @@
 use async_graphql::{Context, InputObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::webhook_event;
-use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Role,
-    error::GqlResultExt,
     graphql::{
         auth::RoleGuard,
-        pagination::{self, Cursor, TotalCount, connection, page_size},
+        pagination::{TotalCount, newest_first_connection},
         types::{ProviderGql, WebhookEventGql, WebhookOutcomeGql},
     },
-    store::{
-        pagination::{newest_first, time_key},
-        webhook_events::WebhookEventQuery,
-    },
+    store::webhook_events::WebhookEventQuery,
 };
 
 #[derive(InputObject, Default)]
@@ -45,8 +40,6 @@ impl WebhookEventQueries {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, WebhookEventGql, TotalCount>> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let limit = page_size(ctx, first)?;
         let f = filter.unwrap_or_default();
         let q = WebhookEventQuery {
             providers: f
@@ -65,28 +58,16 @@ impl WebhookEventQueries {
             received_after: f.received_after,
             received_before: f.received_before,
         };
-        let after = pagination::after(after)?;
-        let has_previous = after.is_some();
-        let rows = newest_first(
-            db,
+        newest_first_connection(
+            ctx,
             q.select(),
             webhook_event::Column::ReceivedAt,
             webhook_event::Column::Id,
+            first,
             after,
-            limit,
+            |e| (e.received_at, e.id),
+            WebhookEventGql,
         )
         .await
-        .gql()?;
-        Ok(connection(
-            rows,
-            limit,
-            has_previous,
-            |e| Cursor {
-                key: time_key(e.received_at),
-                id: e.id,
-            },
-            WebhookEventGql,
-            TotalCount::of(db, q.select()),
-        ))
     }
 }
