@@ -1,5 +1,5 @@
-//! Ingest throughput and latency: signed UniPayment webhooks at 1, 16 and 64 concurrent
-//! connections, then re-deliveries (duplicates), each beside baselines measured in the same
+//! Ingest throughput and latency: signed Rainforest and UniPayment webhooks (alternating) at
+//! 1, 16 and 64 concurrent connections, then re-deliveries (duplicates), each beside baselines measured in the same
 //! run: an axum handler that answers 200 without work (HTTP ceiling) and raw durable
 //! single-row inserts through sqlx with the same durability (DB ceiling).
 //!
@@ -19,11 +19,55 @@ use std::{
 use refund_recon::{
     App,
     config::{Config, RawConfig},
-    providers::unipayment,
+    providers::{rainforest, unipayment},
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
 const SECRET: &str = "bench-unipayment-secret";
+const RAINFOREST_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// One signed delivery: provider path, headers, body.
+struct Delivery {
+    slug: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+/// Event `n`: even numbers are Rainforest refunds (Svix-signed), odd ones UniPayment refunds.
+fn delivery(n: u64) -> Delivery {
+    if n % 2 == 0 {
+        let body = serde_json::json!({
+            "event_type": "refund.succeeded",
+            "data": {
+                "refund_id": format!("rfd_bench{n}"), "payin_id": format!("pyi_bench{}", n % 1000),
+                "amount": format!("{}", 100 + n % 50_000), "currency_code": "usd",
+                "status": "SUCCEEDED", "metadata": {"order_id": format!("BORD-{}", n % 1000)},
+                "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:01Z"
+            }
+        })
+        .to_string();
+        let id = format!("msg_bench{n}");
+        let ts = chrono::Utc::now().timestamp();
+        let sig = rainforest::sign(RAINFOREST_SECRET, &id, ts, body.as_bytes());
+        Delivery {
+            slug: "rainforest",
+            headers: vec![
+                ("svix-id", id),
+                ("svix-timestamp", ts.to_string()),
+                ("svix-signature", sig),
+            ],
+            body,
+        }
+    } else {
+        let body = body(n);
+        let sig = unipayment::sign(SECRET, body.as_bytes());
+        Delivery {
+            slug: "unipayment",
+            headers: vec![("hmac_signature", sig)],
+            body,
+        }
+    }
+}
 
 fn body(n: u64) -> String {
     serde_json::json!({
@@ -42,28 +86,29 @@ struct Run {
     p99: Duration,
 }
 
-/// Sends `bodies` to `url` from `conc` concurrent clients; every answer must be 2xx.
-async fn load(url: String, bodies: Arc<Vec<(String, String)>>, conc: usize) -> Run {
+/// Sends `bodies` to `base/webhooks/…` from `conc` concurrent clients; every answer must
+/// be 2xx.
+async fn load(base: String, bodies: Arc<Vec<Delivery>>, conc: usize) -> Run {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conc {
-        let (url, bodies, next) = (url.clone(), bodies.clone(), next.clone());
+        let (base, bodies, next) = (base.clone(), bodies.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut lat = Vec::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                let Some((b, sig)) = bodies.get(i) else { break };
+                let Some(d) = bodies.get(i) else { break };
                 let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .header("hmac_signature", sig)
+                let mut req = client
+                    .post(format!("{base}/webhooks/{}", d.slug))
                     .header("content-type", "application/json")
-                    .body(b.clone())
-                    .send()
-                    .await
-                    .unwrap();
+                    .body(d.body.clone());
+                for (k, v) in &d.headers {
+                    req = req.header(*k, v);
+                }
+                let r = req.send().await.unwrap();
                 assert!(r.status().is_success(), "{}", r.status());
                 let _ = r.bytes().await;
                 lat.push(t.elapsed());
@@ -87,11 +132,11 @@ async fn load(url: String, bodies: Arc<Vec<(String, String)>>, conc: usize) -> R
 
 async fn http_ceiling() -> String {
     let app = axum::Router::new().route(
-        "/webhooks/unipayment",
+        "/webhooks/{slug}",
         axum::routing::post(|_b: axum::body::Bytes| async { "{\"result\":\"success\"}" }),
     );
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhooks/unipayment", l.local_addr().unwrap());
+    let url = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app).await });
     url
 }
@@ -148,6 +193,7 @@ async fn main() {
     let config = Config::try_from(RawConfig {
         database_url: Some(url),
         unipayment_secret: Some(SECRET.into()),
+        rainforest_secret: Some(RAINFOREST_SECRET.into()),
         log: Some("error".into()),
         ..Default::default()
     })
@@ -172,7 +218,7 @@ async fn main() {
             .unwrap();
     }
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let svc = format!("http://{}/webhooks/unipayment", l.local_addr().unwrap());
+    let svc = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { app.serve(l).await });
     let ceiling_url = http_ceiling().await;
     println!(
@@ -184,17 +230,8 @@ async fn main() {
         }
     );
 
-    let signed = |from: u64| -> Arc<Vec<(String, String)>> {
-        Arc::new(
-            (from..from + n)
-                .map(|i| {
-                    let b = body(i);
-                    let s = unipayment::sign(SECRET, b.as_bytes());
-                    (b, s)
-                })
-                .collect(),
-        )
-    };
+    let signed =
+        |from: u64| -> Arc<Vec<Delivery>> { Arc::new((from..from + n).map(delivery).collect()) };
     let http = load(ceiling_url, signed(0), 64).await;
     let raw = db_ceiling(&db, n).await;
     println!("| scenario | events/s | p50 | p99 | ratio |");

@@ -37,6 +37,8 @@ pub struct AppState {
     pub schema: graphql::AppSchema,
     /// Wakes subscribers after commits.
     pub notifier: events::Notifier,
+    /// Stores webhooks, several per commit.
+    pub inbox: ingest::Inbox,
     /// SQL statements run by this app (also exported as a Prometheus counter).
     pub statements: Arc<AtomicU64>,
 }
@@ -73,8 +75,10 @@ impl App {
             .data(config.clone())
             .data(notifier.clone())
             .finish();
+        let inbox = ingest::Inbox::start(db.clone(), config.recon.clone(), config.ingest_batch);
         Ok(App {
             state: AppState {
+                inbox,
                 providers: providers::Registry::from_secrets(&config.providers),
                 metrics: telemetry::metrics_handle(),
                 db,

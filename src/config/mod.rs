@@ -67,6 +67,8 @@ pub struct Config {
     pub webhook_concurrency: usize,
     /// How long a webhook body may take to arrive (slow senders are cut off with 408).
     pub webhook_body_timeout: Duration,
+    /// Most webhooks stored in one transaction (group commit).
+    pub ingest_batch: usize,
 }
 
 /// Every setting as text, as it comes from any layer. Field names are the TOML keys; the
@@ -99,6 +101,7 @@ pub struct RawConfig {
     pub sweep_interval: Option<String>,
     pub webhook_concurrency: Option<String>,
     pub webhook_body_timeout: Option<String>,
+    pub ingest_batch: Option<String>,
     pub graphql_max_batch: Option<String>,
 }
 
@@ -140,6 +143,7 @@ impl RawConfig {
                 sweep_interval,
                 webhook_concurrency,
                 webhook_body_timeout,
+                ingest_batch,
                 graphql_max_batch,
             ]
         )
@@ -185,6 +189,7 @@ impl RawConfig {
             sweep_interval: v("SWEEP_INTERVAL"),
             webhook_concurrency: v("WEBHOOK_CONCURRENCY"),
             webhook_body_timeout: v("WEBHOOK_BODY_TIMEOUT"),
+            ingest_batch: v("INGEST_BATCH"),
             graphql_max_batch: v("GRAPHQL_MAX_BATCH"),
         }
     }
@@ -208,6 +213,7 @@ impl RawConfig {
             sweep_interval: Some("5m".into()),
             webhook_concurrency: Some("64".into()),
             webhook_body_timeout: Some("10s".into()),
+            ingest_batch: Some("256".into()),
             graphql_max_batch: Some("10".into()),
             ..RawConfig::default()
         }
@@ -381,6 +387,13 @@ impl TryFrom<RawConfig> for Config {
         }
         let webhook_body_timeout =
             duration("webhook_body_timeout", raw.webhook_body_timeout.clone())?;
+        let ingest_batch: usize = number("ingest_batch", raw.ingest_batch.clone())?;
+        if ingest_batch == 0 {
+            return Err(ConfigError::new(
+                "REFUND_RECON_INGEST_BATCH",
+                "must be at least 1",
+            ));
+        }
         let database_url = raw.database_url.unwrap_or_default();
         let scheme_ok = ["sqlite:", "postgres://", "postgresql://"]
             .iter()
@@ -491,6 +504,7 @@ impl TryFrom<RawConfig> for Config {
             recon,
             webhook_concurrency,
             webhook_body_timeout,
+            ingest_batch,
         })
     }
 }

@@ -123,3 +123,17 @@ fn rainforest_accepts_several_secrets_for_rotation() {
     .unwrap();
     assert_eq!(c.providers.rainforest.len(), 2);
 }
+
+#[test]
+fn ingest_batch_defaults_and_refuses_zero() {
+    let c = Config::try_from(env(&[])).unwrap();
+    assert_eq!(c.ingest_batch, 256);
+    let c = Config::try_from(env(&[("REFUND_RECON_INGEST_BATCH", "8")])).unwrap();
+    assert_eq!(c.ingest_batch, 8);
+    for bad in ["0", "many"] {
+        let e = Config::try_from(env(&[("REFUND_RECON_INGEST_BATCH", bad)]))
+            .err()
+            .unwrap();
+        assert_eq!(e.setting, "REFUND_RECON_INGEST_BATCH");
+    }
+}

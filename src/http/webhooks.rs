@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::{
     AppState,
     domain::Provider,
-    ingest::{self, Outcome},
+    ingest::Outcome,
     providers::{AuthError, Inbound},
 };
 
@@ -168,22 +168,18 @@ async fn handle(
             Refusal::new(StatusCode::UNAUTHORIZED, "invalid_signature", m)
         }
     })?;
-    let outcome = ingest::ingest(
-        &state.db,
-        provider,
-        &authed,
-        received_at,
-        &state.config.recon,
-    )
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "ingest failed");
-        Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the event could not be stored; it was not acknowledged, please retry",
-        )
-    })?;
+    let outcome = state
+        .inbox
+        .submit(provider, authed, received_at)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "ingest failed");
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the event could not be stored; it was not acknowledged, please retry",
+            )
+        })?;
     if matches!(outcome, Outcome::Accepted { .. }) {
         // Committed: subscribers may read it now.
         state.notifier.notify();

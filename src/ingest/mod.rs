@@ -1,8 +1,10 @@
-//! The inbox. One authenticated webhook becomes one `webhook_events` row and its effects, in
-//! one transaction: acknowledged means durable. The unique (provider, idempotency key) makes
-//! a second delivery, even a concurrent one, a no-op answered as `duplicate`.
+//! The inbox. One authenticated webhook becomes one `webhook_events` row and its effects,
+//! committed before it is answered: acknowledged means durable. Webhooks arriving together
+//! share one transaction (group commit, `batch.rs`). The unique (provider, idempotency key)
+//! makes a second delivery, even a concurrent one, a no-op answered as `duplicate`.
 
 mod apply;
+mod batch;
 mod refund;
 pub mod replay;
 mod returns;
@@ -10,11 +12,12 @@ mod returns;
 use chrono::{DateTime, Utc};
 use entity::webhook_event;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TryInsertResult,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, Set, TryInsertResult,
 };
 
 pub use apply::{ApplySummary, RefundChange};
+pub use batch::Inbox;
 
 use crate::{
     domain::{NormalizedEvent, Provider},
@@ -107,21 +110,60 @@ async fn ingest_once(
     received_at: DateTime<Utc>,
     settings: &ReconSettings,
 ) -> Result<Outcome, DbErr> {
-    // An event already applied is final: answer a redelivery without taking the write
-    // lock (the common case of provider retries, which must stay cheap).
-    if let Some(existing) = webhook_event::Entity::find()
+    if let Some(done) = already_applied(db, provider, auth).await? {
+        return Ok(done);
+    }
+    let parsed = providers::parse(provider, &auth.stored_body, received_at);
+    let txn = crate::store::begin_write(db).await?;
+    match store_in(&txn, provider, auth, &parsed, received_at, settings).await? {
+        Stored::Done(outcome) => {
+            txn.commit().await?;
+            Ok(outcome)
+        }
+        Stored::Unprocessable(reason) => {
+            // Nothing of the effects may stay: start over with only the inbox row.
+            txn.rollback().await?;
+            store_rejected(db, provider, auth, received_at, reason).await
+        }
+    }
+}
+
+/// An event already applied is final: a redelivery is answered from a plain read, without
+/// the write lock (the common case of provider retries, which must stay cheap).
+pub(crate) async fn already_applied(
+    db: &DatabaseConnection,
+    provider: Provider,
+    auth: &Authenticated,
+) -> Result<Option<Outcome>, DbErr> {
+    Ok(webhook_event::Entity::find()
         .filter(webhook_event::Column::Provider.eq(provider.slug()))
         .filter(webhook_event::Column::IdempotencyKey.eq(&auth.idempotency_key))
         .filter(webhook_event::Column::Outcome.eq("accepted"))
         .one(db)
         .await?
-    {
-        return Ok(Outcome::Duplicate {
+        .map(|existing| Outcome::Duplicate {
             event_id: existing.id,
-        });
-    }
-    let parsed = providers::parse(provider, &auth.stored_body, received_at);
-    let txn = crate::store::begin_write(db).await?;
+        }))
+}
+
+/// What one event did inside a write transaction that is still open.
+pub(crate) enum Stored {
+    /// Commit to make it so (a duplicate wrote nothing).
+    Done(Outcome),
+    /// Authentic but impossible to apply: the transaction holds partial effects and must
+    /// be rolled back; the event is then stored alone as rejected.
+    Unprocessable(String),
+}
+
+/// Stores one event in `txn`: the inbox row, then its effects.
+pub(crate) async fn store_in(
+    txn: &DatabaseTransaction,
+    provider: Provider,
+    auth: &Authenticated,
+    parsed: &Result<NormalizedEvent, providers::Unprocessable>,
+    received_at: DateTime<Utc>,
+    settings: &ReconSettings,
+) -> Result<Stored, DbErr> {
     let row = webhook_event::ActiveModel {
         provider: Set(provider.slug().to_owned()),
         idempotency_key: Set(auth.idempotency_key.clone()),
@@ -141,7 +183,7 @@ async fn ingest_once(
             webhook_event::Column::Provider,
             webhook_event::Column::IdempotencyKey,
         ])
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let event_id = match inserted {
         TryInsertResult::Inserted(r) => r.last_insert_id,
@@ -149,46 +191,41 @@ async fn ingest_once(
             let existing = webhook_event::Entity::find()
                 .filter(webhook_event::Column::Provider.eq(provider.slug()))
                 .filter(webhook_event::Column::IdempotencyKey.eq(&auth.idempotency_key))
-                .one(&txn)
+                .one(txn)
                 .await?
                 .ok_or_else(|| DbErr::Custom("inbox row vanished".into()))?;
             // A redelivery of an event we rejected: try again with today's parser, with
             // the body of this delivery. Claiming the row (a conditional update, which
             // locks it) makes a concurrent redelivery or replay wait and then see it taken.
-            if existing.outcome != "rejected" || !claim(&txn, existing.id, Some(auth)).await? {
-                txn.rollback().await?;
-                return Ok(Outcome::Duplicate {
+            // Otherwise nothing was written.
+            if existing.outcome != "rejected" || !claim(txn, existing.id, Some(auth)).await? {
+                return Ok(Stored::Done(Outcome::Duplicate {
                     event_id: existing.id,
-                });
+                }));
             }
             existing.id
         }
     };
     let outcome = match parsed {
-        Ok(event) => {
-            match apply::apply(&txn, &event, event_id, received_at, settings).await {
-                Ok(summary) => {
-                    mark(&txn, event_id, Some(&event), None).await?;
-                    Outcome::Accepted { event_id, summary }
-                }
-                Err(apply::ApplyError::Db(e)) => return Err(e),
-                Err(apply::ApplyError::Unprocessable(reason)) => {
-                    // Nothing of the effects may stay: start over with only the inbox row.
-                    txn.rollback().await?;
-                    return store_rejected(db, provider, auth, received_at, reason).await;
-                }
+        Ok(event) => match apply::apply(txn, event, event_id, received_at, settings).await {
+            Ok(summary) => {
+                mark(txn, event_id, Some(event), None).await?;
+                Outcome::Accepted { event_id, summary }
             }
-        }
+            Err(apply::ApplyError::Db(e)) => return Err(e),
+            Err(apply::ApplyError::Unprocessable(reason)) => {
+                return Ok(Stored::Unprocessable(reason));
+            }
+        },
         Err(e) => {
-            mark(&txn, event_id, None, Some(&e.0)).await?;
+            mark(txn, event_id, None, Some(&e.0)).await?;
             Outcome::Rejected {
                 event_id,
-                reason: e.0,
+                reason: e.0.clone(),
             }
         }
     };
-    txn.commit().await?;
-    Ok(outcome)
+    Ok(Stored::Done(outcome))
 }
 
 /// Takes a rejected inbox row for reprocessing: true when this transaction got it.

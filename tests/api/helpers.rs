@@ -25,6 +25,8 @@ pub struct TestApp {
     pub database_url: String,
     /// SQL statements the app has run so far.
     pub statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The app's webhook writer (group commit).
+    pub inbox: refund_recon::ingest::Inbox,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -128,6 +130,7 @@ pub async fn spawn_app_on(
     let app = App::build(config).await.expect("app builds");
     let db = app.state.db.clone();
     let statements = app.state.statements.clone();
+    let inbox = app.state.inbox.clone();
     tokio::spawn(async move { app.serve(listener).await });
     TestApp {
         address,
@@ -135,6 +138,7 @@ pub async fn spawn_app_on(
         client: reqwest::Client::new(),
         database_url: url,
         statements,
+        inbox,
         _dir: dir,
     }
 }

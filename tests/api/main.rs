@@ -10,6 +10,7 @@ mod graphql_auth;
 mod graphql_limits;
 mod graphql_queries;
 mod graphql_refunds;
+mod group_commit;
 mod health;
 mod linking;
 mod reconciliation;

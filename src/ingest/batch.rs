@@ -1,0 +1,166 @@
+//! Group commit. One writer task per instance takes every webhook waiting for it and stores
+//! them in one transaction, then answers each after that commit: the commit (an fsync on
+//! SQLite, the feed lock and a round trip on PostgreSQL) is paid once per batch instead of
+//! once per event. Batches form by themselves: whatever arrived while the previous commit
+//! was running. A batch that cannot be committed whole — an event that turns out
+//! unprocessable, a conflict with another instance, any database error — is rolled back and
+//! its events are stored one by one, each with the single-event rules and retries, so one
+//! bad event never costs the others anything but time.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Outcome, Stored, already_applied, ingest, store_in};
+use crate::{
+    domain::{NormalizedEvent, Provider},
+    providers::{self, Authenticated, Unprocessable},
+    reconcile::ReconSettings,
+};
+
+struct Job {
+    provider: Provider,
+    auth: Authenticated,
+    received_at: DateTime<Utc>,
+    parsed: Result<NormalizedEvent, Unprocessable>,
+    reply: oneshot::Sender<Result<Outcome, DbErr>>,
+}
+
+/// Submits webhooks to the instance's writer.
+#[derive(Clone)]
+pub struct Inbox {
+    db: DatabaseConnection,
+    tx: mpsc::Sender<Job>,
+    batches: Arc<AtomicU64>,
+}
+
+impl Inbox {
+    /// Starts the writer; it stops when the last `Inbox` handle is dropped.
+    pub fn start(db: DatabaseConnection, settings: ReconSettings, max_batch: usize) -> Inbox {
+        let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
+        let batches = Arc::new(AtomicU64::new(0));
+        tokio::spawn(writer(
+            db.clone(),
+            settings,
+            rx,
+            max_batch.max(1),
+            batches.clone(),
+        ));
+        Inbox { db, tx, batches }
+    }
+
+    /// Webhooks waiting for the writer.
+    pub fn waiting(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Batches the writer has taken so far.
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
+    }
+
+    /// Stores and applies one authenticated webhook; returns once the outcome is committed.
+    #[tracing::instrument(skip_all, fields(provider = %provider, key = %auth.idempotency_key))]
+    pub async fn submit(
+        &self,
+        provider: Provider,
+        auth: Authenticated,
+        received_at: DateTime<Utc>,
+    ) -> Result<Outcome, DbErr> {
+        if let Some(done) = already_applied(&self.db, provider, &auth).await? {
+            return Ok(done);
+        }
+        // Parsed here, on the request's task, so the writer only writes.
+        let parsed = providers::parse(provider, &auth.stored_body, received_at);
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            provider,
+            auth,
+            received_at,
+            parsed,
+            reply,
+        };
+        let stopped = || DbErr::Custom("the inbox writer is not running".into());
+        self.tx.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn writer(
+    db: DatabaseConnection,
+    settings: ReconSettings,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+    batches: Arc<AtomicU64>,
+) {
+    let mut jobs = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut jobs, max_batch).await > 0 {
+        let batch = std::mem::take(&mut jobs);
+        batches.fetch_add(1, Ordering::Relaxed);
+        metrics::histogram!("refund_recon_ingest_batch_size").record(batch.len() as f64);
+        // Its own task: a panic in one batch drops that batch's answers (each request then
+        // answers 503 and the provider retries), and the writer goes on.
+        let (db, settings) = (db.clone(), settings.clone());
+        if let Err(e) = tokio::spawn(async move { store_batch(&db, &settings, batch).await }).await
+        {
+            tracing::error!(error = %e, "an ingest batch failed");
+        }
+    }
+}
+
+async fn store_batch(db: &DatabaseConnection, settings: &ReconSettings, jobs: Vec<Job>) {
+    if jobs.len() > 1 {
+        match store_together(db, settings, &jobs).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "batch rolled back; storing its events one by one")
+            }
+        }
+    }
+    for job in jobs {
+        let outcome = ingest(db, job.provider, &job.auth, job.received_at, settings).await;
+        let _ = job.reply.send(outcome);
+    }
+}
+
+/// All events in one transaction, or none of them.
+async fn store_together(
+    db: &DatabaseConnection,
+    settings: &ReconSettings,
+    jobs: &[Job],
+) -> Result<Vec<Outcome>, DbErr> {
+    let txn = crate::store::begin_write(db).await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        match store_in(
+            &txn,
+            j.provider,
+            &j.auth,
+            &j.parsed,
+            j.received_at,
+            settings,
+        )
+        .await?
+        {
+            Stored::Done(o) => outcomes.push(o),
+            Stored::Unprocessable(reason) => {
+                txn.rollback().await?;
+                return Err(DbErr::Custom(format!(
+                    "unprocessable event in batch: {reason}"
+                )));
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(outcomes)
+}
