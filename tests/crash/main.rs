@@ -65,6 +65,27 @@ async fn wait_ready(client: &reqwest::Client, port: u16) {
     panic!("the service did not become ready");
 }
 
+/// Events and writer batches so far, from the service's own metrics.
+async fn batch_stats(client: &reqwest::Client, port: u16) -> Option<(u64, u64)> {
+    let text = client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let value = |name: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .map(|v| v as u64)
+    };
+    Some((
+        value("refund_recon_ingest_batch_size_sum")?,
+        value("refund_recon_ingest_batch_size_count")?,
+    ))
+}
+
 fn body(n: u64) -> String {
     serde_json::json!({
         "ipn_type": "invoice_refund", "event": "refund_approved",
@@ -106,12 +127,14 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
     let logdir = tempfile::tempdir().unwrap();
     let log = logdir.path().join("service.log");
     let mut rng = fastrand::Rng::with_seed(7);
+    let (mut batched_events, mut batches_seen) = (0u64, 0u64);
     for _ in 0..cycles {
         let port = free_port();
         let mut child = start(&url, port, &log);
         wait_ready(&client, port).await;
         let mut clients = Vec::new();
-        for _ in 0..4 {
+        // Enough clients that webhooks arrive together and share commits (group commit).
+        for _ in 0..16 {
             let (client, next, acked) = (client.clone(), next.clone(), acked.clone());
             let refused = refused.clone();
             clients.push(tokio::spawn(async move {
@@ -138,6 +161,10 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
             }));
         }
         tokio::time::sleep(Duration::from_millis(rng.u64(30..300))).await;
+        if let Some((events, batches)) = batch_stats(&client, port).await {
+            batched_events += events;
+            batches_seen += batches;
+        }
         child.kill().unwrap(); // SIGKILL: no shutdown, no flush
         child.wait().unwrap();
         for c in clients {
@@ -218,8 +245,13 @@ async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
         );
     }
     println!(
-        "crash test: {cycles} SIGKILL cycles, {} events acknowledged, {total} stored, lost: {lost}",
+        "crash test: {cycles} SIGKILL cycles, {} events acknowledged, {total} stored, lost: {lost}; \
+         {batched_events} events in {batches_seen} commits seen before the kills",
         acked.len()
+    );
+    assert!(
+        batched_events > batches_seen,
+        "no commit carried more than one event: group commit was not exercised"
     );
     assert_eq!(lost, 0, "acknowledged events were lost");
     assert!(
