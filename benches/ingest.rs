@@ -35,7 +35,7 @@ struct Delivery {
 
 /// Event `n`: even numbers are Rainforest refunds (Svix-signed), odd ones UniPayment refunds.
 fn delivery(n: u64) -> Delivery {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let body = serde_json::json!({
             "event_type": "refund.succeeded",
             "data": {
@@ -166,6 +166,32 @@ async fn db_ceiling(db: &sea_orm::DatabaseConnection, n: u64) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The floor under any multi-statement transaction: one round trip to the database for a
+/// trivial statement, averaged over many inside one transaction.
+async fn statement_round_trip(db: &sea_orm::DatabaseConnection) -> Duration {
+    use sea_orm::TransactionTrait;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => "SELECT k FROM bench_raw WHERE id = $1",
+        _ => "SELECT k FROM bench_raw WHERE id = ?",
+    };
+    let txn = db.begin().await.unwrap();
+    let n = 5_000;
+    let started = Instant::now();
+    for i in 0..n {
+        txn.query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [(i % 100).into()],
+        ))
+        .await
+        .unwrap();
+    }
+    let took = started.elapsed() / n as u32;
+    txn.commit().await.unwrap();
+    took
+}
+
 fn row(name: &str, r: &Run, base: f64) {
     println!(
         "| {name} | {:.0}/s | {:.1} ms | {:.1} ms | {:.2}x |",
@@ -217,6 +243,8 @@ async fn main() {
             .await
             .unwrap();
     }
+    let inbox = app.state.inbox.clone();
+    let statements = app.state.statements.clone();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let svc = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { app.serve(l).await });
@@ -234,6 +262,7 @@ async fn main() {
         |from: u64| -> Arc<Vec<Delivery>> { Arc::new((from..from + n).map(delivery).collect()) };
     let http = load(ceiling_url, signed(0), 64).await;
     let raw = db_ceiling(&db, n).await;
+    let round_trip = statement_round_trip(&db).await;
     println!("| scenario | events/s | p50 | p99 | ratio |");
     println!("|---|---|---|---|---|");
     row(
@@ -244,11 +273,26 @@ async fn main() {
     println!(
         "| DB ceiling: raw durable single-row commits (sqlx) | {raw:.0}/s | | | 1.00x of DB |"
     );
+    println!(
+        "| one SQL statement inside a transaction (SELECT by key, SeaORM) | {:.0}/s | {:.0} µs | | |",
+        1.0 / round_trip.as_secs_f64(),
+        round_trip.as_secs_f64() * 1e6
+    );
     let mut last = signed(0);
     for (i, conc) in [1usize, 16, 64].into_iter().enumerate() {
         let bodies = signed(1_000_000 * (i as u64 + 1));
+        let batches = inbox.batches();
+        let sql = statements.load(Ordering::Relaxed);
         let r = load(svc.clone(), bodies.clone(), conc).await;
-        row(&format!("ingest, {conc} conns (vs DB ceiling)"), &r, raw);
+        let per_commit = n as f64 / (inbox.batches() - batches) as f64;
+        let per_event = (statements.load(Ordering::Relaxed) - sql) as f64 / n as f64;
+        row(
+            &format!(
+                "ingest, {conc} conns, {per_commit:.1} events per commit, {per_event:.1} SQL statements per event (vs DB ceiling)"
+            ),
+            &r,
+            raw,
+        );
         last = bodies;
     }
     let dup = load(svc.clone(), last, 64).await;

@@ -15,10 +15,7 @@ pub mod reconcile;
 pub mod store;
 pub mod telemetry;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::{Arc, atomic::AtomicU64};
 
 use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -63,11 +60,7 @@ impl App {
             .await
             .context("cannot apply database migrations")?;
         let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("refund_recon_db_statements_total").increment(1);
-        });
+        store::count_statements(&mut db, statements.clone());
         let config = Arc::new(config);
         let notifier = events::Notifier::default();
         let schema = graphql::build_schema(&config.graphql)
@@ -75,7 +68,13 @@ impl App {
             .data(config.clone())
             .data(notifier.clone())
             .finish();
-        let inbox = ingest::Inbox::start(db.clone(), config.recon.clone(), config.ingest_batch);
+        let inbox = ingest::Inbox::start(
+            db.clone(),
+            &config.database_url,
+            statements.clone(),
+            config.recon.clone(),
+            config.ingest_batch,
+        );
         Ok(App {
             state: AppState {
                 inbox,

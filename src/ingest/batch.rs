@@ -31,27 +31,62 @@ struct Job {
     reply: oneshot::Sender<Result<Outcome, DbErr>>,
 }
 
+/// Events known applied, by (provider, idempotency key). `accepted` is final — nothing
+/// ever changes it, on any instance — so a redelivery found here is answered without the
+/// database. Bounded: older keys fall back to the database read.
+type Applied = quick_cache::sync::Cache<(&'static str, String), i64>;
+
+/// Accepted events remembered for redeliveries (about 8 MB at most).
+const REMEMBERED: usize = 65_536;
+
 /// Submits webhooks to the instance's writer.
 #[derive(Clone)]
 pub struct Inbox {
     db: DatabaseConnection,
     tx: mpsc::Sender<Job>,
     batches: Arc<AtomicU64>,
+    applied: Arc<Applied>,
 }
 
 impl Inbox {
     /// Starts the writer; it stops when the last `Inbox` handle is dropped.
-    pub fn start(db: DatabaseConnection, settings: ReconSettings, max_batch: usize) -> Inbox {
+    pub fn start(
+        db: DatabaseConnection,
+        url: &str,
+        statements: Arc<AtomicU64>,
+        settings: ReconSettings,
+        max_batch: usize,
+    ) -> Inbox {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
         let batches = Arc::new(AtomicU64::new(0));
-        tokio::spawn(writer(
-            db.clone(),
-            settings,
-            rx,
-            max_batch.max(1),
-            batches.clone(),
-        ));
-        Inbox { db, tx, batches }
+        let (writer_db, url) = (db.clone(), url.to_owned());
+        let counter = batches.clone();
+        // Its own thread: on the shared runtime the writer would wait behind every request
+        // task after each of its statements, and it is the one thing that must not wait.
+        let job = async move {
+            let db = writer_connection(writer_db, &url, statements).await;
+            writer(db, settings, rx, max_batch.max(1), counter).await
+        };
+        let spawned = std::thread::Builder::new()
+            .name("inbox-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(job),
+                    Err(e) => tracing::error!(error = %e, "cannot start the inbox writer"),
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the inbox writer");
+        }
+        Inbox {
+            db,
+            tx,
+            batches,
+            applied: Arc::new(Applied::new(REMEMBERED)),
+        }
     }
 
     /// Webhooks waiting for the writer.
@@ -72,7 +107,14 @@ impl Inbox {
         auth: Authenticated,
         received_at: DateTime<Utc>,
     ) -> Result<Outcome, DbErr> {
+        let key = (provider.slug(), auth.idempotency_key.clone());
+        if let Some(event_id) = self.applied.get(&key) {
+            return Ok(Outcome::Duplicate { event_id });
+        }
         if let Some(done) = already_applied(&self.db, provider, &auth).await? {
+            if let Outcome::Duplicate { event_id } = done {
+                self.applied.insert(key, event_id);
+            }
             return Ok(done);
         }
         // Parsed here, on the request's task, so the writer only writes.
@@ -87,7 +129,34 @@ impl Inbox {
         };
         let stopped = || DbErr::Custom("the inbox writer is not running".into());
         self.tx.send(job).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let outcome = answer.await.map_err(|_| stopped())??;
+        if let Outcome::Accepted { event_id, .. } = outcome {
+            self.applied.insert(key, event_id);
+        }
+        Ok(outcome)
+    }
+}
+
+/// PostgreSQL sockets belong to the runtime that opened them: the writer opens its own so
+/// its round trips are served by its own thread. SQLite connections are threads of their
+/// own already (and an in-memory database exists only in the shared pool).
+async fn writer_connection(
+    shared: DatabaseConnection,
+    url: &str,
+    statements: Arc<AtomicU64>,
+) -> DatabaseConnection {
+    if !crate::store::is_postgres(&shared) {
+        return shared;
+    }
+    match crate::store::connect(url).await {
+        Ok(mut db) => {
+            crate::store::count_statements(&mut db, statements);
+            db
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the inbox writer shares the request pool");
+            shared
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use entity::webhook_event;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, Set, TryInsertResult,
+    QueryFilter, QuerySelect, Set, TryInsertResult,
 };
 
 pub use apply::{ApplySummary, RefundChange};
@@ -136,14 +136,15 @@ pub(crate) async fn already_applied(
     auth: &Authenticated,
 ) -> Result<Option<Outcome>, DbErr> {
     Ok(webhook_event::Entity::find()
+        .select_only()
+        .column(webhook_event::Column::Id)
         .filter(webhook_event::Column::Provider.eq(provider.slug()))
         .filter(webhook_event::Column::IdempotencyKey.eq(&auth.idempotency_key))
         .filter(webhook_event::Column::Outcome.eq("accepted"))
+        .into_tuple::<i64>()
         .one(db)
         .await?
-        .map(|existing| Outcome::Duplicate {
-            event_id: existing.id,
-        }))
+        .map(|event_id| Outcome::Duplicate { event_id }))
 }
 
 /// What one event did inside a write transaction that is still open.
@@ -171,9 +172,15 @@ pub(crate) async fn store_in(
         received_at: Set(received_at),
         raw_body: Set(auth.stored_body.clone()),
         headers: Set(headers_json(&auth.stored_headers)),
-        // Until this transaction says otherwise (it commits with the final outcome).
-        outcome: Set("processing".into()),
-        error: Set(None),
+        // The outcome this transaction commits with: were the effects to fail, it rolls
+        // back with them (saves an update per event).
+        outcome: Set(if parsed.is_ok() {
+            "accepted"
+        } else {
+            "rejected"
+        }
+        .into()),
+        error: Set(parsed.as_ref().err().map(|e| e.0.clone())),
         processed_at: Set(Utc::now()),
         ..Default::default()
     };
@@ -185,8 +192,8 @@ pub(crate) async fn store_in(
         ])
         .exec(txn)
         .await?;
-    let event_id = match inserted {
-        TryInsertResult::Inserted(r) => r.last_insert_id,
+    let (event_id, claimed) = match inserted {
+        TryInsertResult::Inserted(r) => (r.last_insert_id, false),
         _ => {
             let existing = webhook_event::Entity::find()
                 .filter(webhook_event::Column::Provider.eq(provider.slug()))
@@ -203,13 +210,15 @@ pub(crate) async fn store_in(
                     event_id: existing.id,
                 }));
             }
-            existing.id
+            (existing.id, true)
         }
     };
     let outcome = match parsed {
         Ok(event) => match apply::apply(txn, event, event_id, received_at, settings).await {
             Ok(summary) => {
-                mark(txn, event_id, Some(event), None).await?;
+                if claimed {
+                    mark(txn, event_id, Some(event), None).await?;
+                }
                 Outcome::Accepted { event_id, summary }
             }
             Err(apply::ApplyError::Db(e)) => return Err(e),
@@ -218,7 +227,9 @@ pub(crate) async fn store_in(
             }
         },
         Err(e) => {
-            mark(txn, event_id, None, Some(&e.0)).await?;
+            if claimed {
+                mark(txn, event_id, None, Some(&e.0)).await?;
+            }
             Outcome::Rejected {
                 event_id,
                 reason: e.0.clone(),

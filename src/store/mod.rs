@@ -12,6 +12,11 @@ pub mod webhook_events;
 
 use std::time::Duration;
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
@@ -44,6 +49,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         opts.max_connections(16);
     }
     Database::connect(opts).await
+}
+
+/// Counts the statements run on `db` (also a Prometheus counter).
+pub fn count_statements(db: &mut DatabaseConnection, counter: Arc<AtomicU64>) {
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        // `REFUND_RECON_LOG=refund_recon::sql=trace` lists every statement with its time.
+        tracing::trace!(target: "refund_recon::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
+        metrics::counter!("refund_recon_db_statements_total").increment(1);
+    });
 }
 
 /// The file path of a `sqlite://path?params` URL (None for in-memory databases).

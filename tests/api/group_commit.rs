@@ -136,3 +136,31 @@ async fn an_impossible_event_in_a_batch_costs_the_others_nothing() {
         "{rejected}"
     );
 }
+
+#[tokio::test]
+async fn a_redelivery_of_an_applied_event_is_answered_without_the_database() {
+    let app = spawn_app().await;
+    let body = unipayment_refund("GC-R", "INV-GR", "3.00", "Approved");
+    let first = app.unipayment(&body).await;
+    first.assert(200, "accepted");
+    // Background work (the startup sweep) may still be running: wait for quiet.
+    let mut before = app.statements.load(std::sync::atomic::Ordering::Relaxed);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = app.statements.load(std::sync::atomic::Ordering::Relaxed);
+        if now == before {
+            break;
+        }
+        before = now;
+    }
+    for _ in 0..3 {
+        let again = app.unipayment(&body).await;
+        again.assert(200, "duplicate");
+        assert_eq!(again.event_id(), first.event_id());
+    }
+    assert_eq!(
+        app.statements.load(std::sync::atomic::Ordering::Relaxed),
+        before,
+        "redeliveries ran SQL"
+    );
+}
