@@ -7,6 +7,8 @@
 
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::time::Instant;
 
 use futures::TryStreamExt;
@@ -15,99 +17,7 @@ use refund_recon::{
     config::{Config, RawConfig},
     reconcile::{query::ReconFilter, report},
 };
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
-
-const PROVIDERS: [&str; 5] = [
-    "rebound",
-    "rainforest",
-    "baback",
-    "alchemypay",
-    "unipayment",
-];
-const REFUND_STATUSES: [&str; 10] = [
-    "SUCCEEDED",
-    "SUCCEEDED",
-    "SUCCEEDED",
-    "SUCCEEDED",
-    "SUCCEEDED",
-    "SUCCEEDED",
-    "PENDING",
-    "PROCESSING",
-    "FAILED",
-    "IN_REVIEW",
-];
-const RETURN_STATUSES: [&str; 4] = ["RECEIVED", "INSPECTED", "RESOLVED", "IN_TRANSIT"];
-const CURRENCIES: [&str; 3] = ["USD", "EUR", "GBP"];
-const TS: &str = "2026-11-01T00:00:00+00:00";
-
-fn money(cents: u64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
-
-/// Inserts the generated rows in multi-row statements, one transaction per batch.
-async fn seed(db: &DatabaseConnection, n: u64) {
-    let mut rng = fastrand::Rng::with_seed(42);
-    let batch = 2000;
-    let mut refund_no = 0u64;
-    let mut return_no = 0u64;
-    let started = Instant::now();
-    for start in (1..=n).step_by(batch as usize) {
-        let end = (start + batch - 1).min(n);
-        let (mut orders, mut refunds, mut returns) = (Vec::new(), Vec::new(), Vec::new());
-        for id in start..=end {
-            let cur = CURRENCIES[rng.usize(..CURRENCIES.len())];
-            let total = rng.u64(1_000..50_000);
-            orders.push(format!(
-                "({id}, '#B{id}', '{}', '{cur}', 'import', '{TS}', '{TS}')",
-                money(total)
-            ));
-            if rng.u8(..10) < 8 {
-                refund_no += 1;
-                let status = REFUND_STATUSES[rng.usize(..REFUND_STATUSES.len())];
-                let provider = PROVIDERS[rng.usize(..PROVIDERS.len())];
-                refunds.push(format!(
-                    "('{provider}', 'bench-r{refund_no}', {id}, '{status}', '{status}', '{TS}', '{}', '{cur}', '{{}}', '{TS}', '{TS}')",
-                    money(rng.u64(100..=total))
-                ));
-            }
-            if rng.bool() {
-                return_no += 1;
-                let status = RETURN_STATUSES[rng.usize(..RETURN_STATUSES.len())];
-                returns.push(format!(
-                    "('baback', 'bench-t{return_no}', {id}, '{status}', '{status}', '{TS}', '{}', '{cur}', '{TS}', '{TS}')",
-                    money(rng.u64(100..=total))
-                ));
-            }
-        }
-        let mut sql = vec![format!(
-            "INSERT INTO orders (id, order_number, total_amount, currency, total_source, created_at, updated_at) VALUES {}",
-            orders.join(",")
-        )];
-        if !refunds.is_empty() {
-            sql.push(format!("INSERT INTO refunds (provider, provider_refund_id, order_id, status, provider_status, status_occurred_at, amount, currency, details, created_at, updated_at) VALUES {}", refunds.join(",")));
-        }
-        if !returns.is_empty() {
-            sql.push(format!("INSERT INTO returns (provider, provider_return_id, order_id, status, provider_status, status_occurred_at, expected_refund, currency, created_at, updated_at) VALUES {}", returns.join(",")));
-        }
-        let txn = db.begin().await.unwrap();
-        for s in sql {
-            // NUMERIC and timestamptz columns take the quoted literals as they are.
-            txn.execute_unprepared(&s).await.unwrap();
-        }
-        txn.commit().await.unwrap();
-    }
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        db.execute_unprepared("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT MAX(id) FROM orders)); ANALYZE")
-            .await
-            .unwrap();
-    } else {
-        db.execute_unprepared("ANALYZE").await.unwrap();
-    }
-    println!(
-        "seeded {n} orders, {refund_no} refunds, {return_no} returns in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-}
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
 /// The same figures written by hand with the database's native SUM, for comparison.
 fn raw_sql(backend: DatabaseBackend) -> &'static str {
@@ -162,20 +72,7 @@ async fn main() {
     let app = App::build(config).await.unwrap();
     let db = app.state.db.clone();
     let backend = db.get_database_backend();
-    for t in [
-        "discrepancy_history",
-        "discrepancies",
-        "refund_status_history",
-        "return_items",
-        "returns",
-        "refunds",
-        "order_refs",
-        "orders",
-    ] {
-        db.execute_unprepared(&format!("DELETE FROM {t}"))
-            .await
-            .unwrap();
-    }
+    common::empty(&db).await;
     println!(
         "database: {}",
         if backend == DatabaseBackend::Postgres {
@@ -184,7 +81,7 @@ async fn main() {
             "SQLite"
         }
     );
-    seed(&db, n).await;
+    common::seed(&db, n, u64::MAX, common::Shape::RECONCILE).await;
 
     // Baseline: the hand-written aggregate, every row read.
     let t = Instant::now();

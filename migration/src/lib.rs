@@ -8,6 +8,7 @@ mod m20261121_000002_create_returns;
 mod m20261121_000003_create_refunds;
 mod m20261121_000004_create_webhook_events;
 mod m20261121_000005_create_discrepancies;
+mod m20261122_000001_refund_amount_parts;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_create_refunds::Migration),
             Box::new(m20261121_000004_create_webhook_events::Migration),
             Box::new(m20261121_000005_create_discrepancies::Migration),
+            Box::new(m20261122_000001_refund_amount_parts::Migration),
         ]
     }
 }

@@ -27,7 +27,17 @@ pub fn sum_sql(backend: DatabaseBackend, col: &str, alias: &str) -> String {
     }
 }
 
-/// Reads a sum produced by [`sum_sql`]; `None` when no row had a value.
+/// Like [`sum_sql`] for `refunds.amount`, selected by a sub-query as `amount` (PostgreSQL)
+/// or as its integer parts `amount_whole` and `amount_nanos` (SQLite, kept by triggers:
+/// no text to parse in the aggregate). Read with [`read_sum`].
+pub fn sum_refund_amounts_sql(backend: DatabaseBackend, alias: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("SUM(amount) AS {alias}"),
+        _ => format!("SUM(amount_whole) AS {alias}_int, SUM(amount_nanos) AS {alias}_frac"),
+    }
+}
+
+/// Reads a sum produced by [`sum_sql`] or [`sum_refund_amounts_sql`]; `None` when no row had a value.
 pub fn read_sum(
     backend: DatabaseBackend,
     row: &QueryResult,

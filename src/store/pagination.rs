@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, sea_query::Expr,
 };
 
 use crate::error::Error;
@@ -27,10 +27,10 @@ where
         let t: DateTime<Utc> = DateTime::parse_from_rfc3339(&key)
             .map_err(|_| Error::BadRequest("cursor does not match this list".into()))?
             .with_timezone(&Utc);
+        // A row value, so the database seeks the (time, id) index to the position.
         select = select.filter(
-            Condition::any()
-                .add(time_col.lt(t))
-                .add(Condition::all().add(time_col.eq(t)).add(id_col.lt(id))),
+            Expr::tuple([time_col.into_expr(), id_col.into_expr()])
+                .lt(Expr::tuple([Expr::val(t), Expr::val(id)])),
         );
     }
     Ok(select

@@ -1,7 +1,9 @@
 //! Refund reads shared by ingestion and the API.
 
 use entity::{refund, refund_status_history};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+};
 
 use crate::domain::Provider;
 
@@ -177,7 +179,7 @@ pub async fn page(
         SortField::UpdatedAt => "refunds.updated_at".to_owned(),
         SortField::Amount => format!("COALESCE({}, 0)", amount_sql(backend, "refunds.amount")),
     };
-    let mut select = q.select(backend);
+    let mut keyset = None;
     if let Some((key, id)) = after {
         let bad = || crate::error::Error::BadRequest("cursor does not match this ordering".into());
         let (money, v): (bool, Value) = match sort.field {
@@ -193,19 +195,15 @@ pub async fn page(
             }
         };
         let op = if sort.descending { "<" } else { ">" };
-        let (k1, k2, idp) = (
-            placeholder(backend, 1, money),
-            placeholder(backend, 1, money),
-            placeholder(backend, 2, false),
-        );
-        let values: Vec<Value> = if backend == DatabaseBackend::Postgres {
-            vec![v, Value::from(id)]
-        } else {
-            vec![v.clone(), v, Value::from(id)]
-        };
-        select = select.filter(Expr::cust_with_values(
-            format!("({key_sql} {op} {k1} OR ({key_sql} = {k2} AND refunds.id {op} {idp}))"),
-            values,
+        // A row value, so that both databases seek the (key, id) index to the position
+        // instead of scanning every row before it (as `key < k OR (key = k AND id < i)` does).
+        keyset = Some(Expr::cust_with_values(
+            format!(
+                "({key_sql}, refunds.id) {op} ({}, {})",
+                placeholder(backend, 1, money),
+                placeholder(backend, 2, false)
+            ),
+            [v, Value::from(id)],
         ));
     }
     let dir = if sort.descending {
@@ -213,13 +211,80 @@ pub async fn page(
     } else {
         sea_orm::Order::Asc
     };
-    let rows = select
-        .order_by(Expr::cust(key_sql), dir.clone())
-        .order_by(refund::Column::Id, dir)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    Ok(rows)
+    let one = |q: &RefundQuery| {
+        let mut select = q.select(backend);
+        if let Some(k) = &keyset {
+            select = select.filter(k.clone());
+        }
+        select
+            .order_by(Expr::cust(key_sql.clone()), dir.clone())
+            .order_by(refund::Column::Id, dir.clone())
+            .limit(limit + 1)
+    };
+    let Some(parts) = ordered_parts(q, sort) else {
+        return Ok(one(q).all(db).await?);
+    };
+    // Several providers/statuses: no index yields their rows in order, so the database
+    // would read and sort every matching row. Each single combination is an ordered index
+    // range instead; merging the first `limit + 1` rows of each is the same page.
+    let mut parts = parts.iter().enumerate().map(|(i, p)| {
+        sea_orm::sea_query::Query::select()
+            .column(sea_orm::sea_query::Asterisk)
+            .from_subquery(
+                one(p).into_query(),
+                sea_orm::sea_query::Alias::new(format!("part{i}")),
+            )
+            .to_owned()
+    });
+    let mut merged = parts.next().expect("at least two parts");
+    for p in parts {
+        merged.union(sea_orm::sea_query::UnionType::All, p);
+    }
+    let key_col = match sort.field {
+        SortField::CreatedAt => "created_at",
+        SortField::UpdatedAt | SortField::Amount => unreachable!("only created_at is split"),
+    };
+    merged
+        .order_by(sea_orm::sea_query::Alias::new(key_col), dir.clone())
+        .order_by(sea_orm::sea_query::Alias::new("id"), dir)
+        .limit(limit + 1);
+    let stmt = backend.build(&merged);
+    Ok(refund::Entity::find().from_raw_sql(stmt).all(db).await?)
+}
+
+/// The filter split into one query per (provider, status) combination, when there are
+/// several and an index returns each one's rows in `created_at, id` order.
+fn ordered_parts(q: &RefundQuery, sort: Sort) -> Option<Vec<RefundQuery>> {
+    let mut providers = q.providers.clone();
+    providers.sort();
+    providers.dedup();
+    let mut statuses: Vec<_> = Vec::new();
+    for s in &q.statuses {
+        if !statuses.contains(s) {
+            statuses.push(*s);
+        }
+    }
+    // Indexes: (provider, status, created_at, id) and (status, created_at, id).
+    let n = providers.len().max(1) * statuses.len();
+    if sort.field != SortField::CreatedAt || statuses.is_empty() || !(2..=64).contains(&n) {
+        return None;
+    }
+    let providers: Vec<Option<Provider>> = if providers.is_empty() {
+        vec![None]
+    } else {
+        providers.into_iter().map(Some).collect()
+    };
+    let mut parts = Vec::with_capacity(n);
+    for p in &providers {
+        for s in &statuses {
+            parts.push(RefundQuery {
+                providers: p.iter().copied().collect(),
+                statuses: vec![*s],
+                ..q.clone()
+            });
+        }
+    }
+    Some(parts)
 }
 
 pub async fn count(db: &impl ConnectionTrait, q: &RefundQuery) -> Result<u64, DbErr> {

@@ -1,8 +1,12 @@
 //! `refundSummary`: counts and exact totals grouped by provider, status and currency,
 //! computed with one SQL aggregate.
 
+use entity::refund;
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, DbErr, QueryTrait, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    Statement, sea_query::Expr,
+};
 
 use super::{money_sql, refunds::RefundQuery};
 
@@ -40,13 +44,27 @@ pub async fn refund_summary(
         keys.push("status");
     }
     keys.push("currency");
-    // The filtered refunds as a sub-query, built by the same code as the `refunds` list.
-    let inner = q.select(backend).build(backend);
+    // The filtered refunds as a sub-query, filtered by the same code as the `refunds` list.
+    let mut inner = refund::Entity::find()
+        .select_only()
+        .columns([
+            refund::Column::Provider,
+            refund::Column::Status,
+            refund::Column::Currency,
+        ])
+        .filter(q.condition(backend));
+    inner = match backend {
+        DatabaseBackend::Postgres => inner.column(refund::Column::Amount),
+        _ => inner
+            .expr_as(Expr::cust("refunds.amount_whole"), "amount_whole")
+            .expr_as(Expr::cust("refunds.amount_nanos"), "amount_nanos"),
+    };
+    let inner = inner.build(backend);
     let sql = format!(
         "SELECT {keys}, COUNT(*) AS n, {sum} FROM ({inner}) AS r GROUP BY {keys} ORDER BY {keys}",
         inner = inner.sql,
         keys = keys.join(", "),
-        sum = money_sql::sum_sql(backend, "amount", "total"),
+        sum = money_sql::sum_refund_amounts_sql(backend, "total"),
     );
     let rows = db
         .query_all_raw(Statement {

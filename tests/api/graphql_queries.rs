@@ -168,6 +168,47 @@ async fn pages_stay_correct_while_new_refunds_arrive() {
 }
 
 #[tokio::test]
+async fn pages_of_several_providers_and_statuses_follow_the_full_order() {
+    // Several providers × statuses are read as one ordered range each, then merged.
+    let app = seeded().await;
+    app.seed_rainforest("r4", "#A4", 500, "USD", "SUCCEEDED")
+        .await;
+    app.seed_rainforest("r5", "#A5", 700, "GBP", "CREATED")
+        .await;
+    let wanted = ["r1", "r2", "r4", "r5", "u1", "u2"];
+    for dir in ["DESC", "ASC"] {
+        let all = app
+            .graphql(
+                &format!("{{ refunds(first: 50, orderBy: {{field: CREATED_AT, direction: {dir}}}) {{ {REFUND_IDS} }} }}"),
+                json!({}),
+            )
+            .await;
+        let expected: Vec<String> = ids(&all, "refunds")
+            .into_iter()
+            .filter(|id| wanted.contains(&id.as_str()))
+            .collect();
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let v = app
+                .graphql(
+                    &format!("query($after: String) {{ refunds(first: 1, after: $after, orderBy: {{field: CREATED_AT, direction: {dir}}}, filter: {{provider: [UNIPAYMENT, RAINFOREST], status: [SUCCEEDED, PENDING, SUCCEEDED]}}) {{ {REFUND_IDS} pageInfo {{ hasNextPage endCursor }} }} }}"),
+                    json!({ "after": after }),
+                )
+                .await;
+            assert_eq!(v["data"]["refunds"]["totalCount"], 6, "{v}");
+            seen.extend(ids(&v, "refunds"));
+            let info = &v["data"]["refunds"]["pageInfo"];
+            if info["hasNextPage"] != true {
+                break;
+            }
+            after = info["endCursor"].as_str().map(str::to_owned);
+        }
+        assert_eq!(seen, expected, "{dir}");
+    }
+}
+
+#[tokio::test]
 async fn a_bad_cursor_is_bad_user_input() {
     let app = spawn_app().await;
     let v = app
@@ -344,4 +385,38 @@ async fn webhook_events_list_filters_by_outcome_and_provider() {
         v["data"]["webhookEvents"]["edges"][0]["node"]["eventType"],
         "refund.created"
     );
+}
+
+#[tokio::test]
+async fn refund_summary_sums_negative_tiny_missing_and_updated_amounts_exactly() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let ts = "2026-11-20T10:00:00+00:00";
+    let values: Vec<String> = [("a", "'-0.5'"), ("b", "'12'"), ("c", "'0.000001'"), ("d", "NULL")]
+        .iter()
+        .map(|(id, amount)| {
+            format!("('baback', 'sum-{id}', 'SUCCEEDED', 'SUCCEEDED', '{ts}', {amount}, 'USD', '{{}}', '{ts}', '{ts}')")
+        })
+        .collect();
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO refunds (provider, provider_refund_id, status, provider_status, status_occurred_at, amount, currency, details, created_at, updated_at) VALUES {}",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+    // A later change of an amount is summed as changed.
+    app.db
+        .execute_unprepared(
+            "UPDATE refunds SET amount = '12.25' WHERE provider_refund_id = 'sum-b'",
+        )
+        .await
+        .unwrap();
+    let v = app
+        .graphql("{ refundSummary(filter: {provider: [BABACK]}, groupBy: [PROVIDER]) { count total { amount currency } } }", json!({}))
+        .await;
+    let row = &v["data"]["refundSummary"][0];
+    assert_eq!(row["count"], 4, "{v}");
+    let total: rust_decimal::Decimal = row["total"]["amount"].as_str().unwrap().parse().unwrap();
+    assert_eq!(total, "11.750001".parse().unwrap(), "{v}");
 }
