@@ -7,6 +7,8 @@
 //! commit, to every instance. A periodic re-check covers instances that share a SQLite file
 //! and any lost notification.
 
+pub mod hub;
+
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DbErr};

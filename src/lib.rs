@@ -37,6 +37,8 @@ pub struct AppState {
     pub schema: graphql::AppSchema,
     /// Wakes subscribers after commits.
     pub notifier: events::Notifier,
+    /// Fans refund status changes out to this instance's subscribers.
+    pub refund_hub: events::hub::FeedHub<store::feed::RefundChange>,
     /// SQL statements run by this app (also exported as a Prometheus counter).
     pub statements: Arc<AtomicU64>,
 }
@@ -68,10 +70,12 @@ impl App {
         });
         let config = Arc::new(config);
         let notifier = events::Notifier::default();
+        let refund_hub = events::hub::FeedHub::new(config.feed_buffer);
         let schema = graphql::build_schema(&config.graphql)
             .data(db.clone())
             .data(config.clone())
             .data(notifier.clone())
+            .data(refund_hub.clone())
             .finish();
         Ok(App {
             state: AppState {
@@ -81,6 +85,7 @@ impl App {
                 config,
                 schema,
                 notifier,
+                refund_hub,
                 statements,
             },
         })
@@ -107,6 +112,7 @@ impl App {
             .state
             .notifier
             .listen_postgres(&self.state.config.database_url);
+        let hub_task = self.start_hubs().await?;
         tracing::info!(address = %listener.local_addr()?, "listening");
         let router = http::router(self.state);
         let served = axum::serve(listener, router)
@@ -114,10 +120,31 @@ impl App {
             .await
             .context("server error");
         sweeper.abort();
+        hub_task.abort();
         if let Some(t) = listener_task {
             t.abort();
         }
         served
+    }
+}
+
+impl App {
+    /// Starts the subscription hubs' readers at the current end of the feeds.
+    async fn start_hubs(&self) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let db = self.state.db.clone();
+        let start = store::feed::last_refund_change(&db)
+            .await
+            .context("cannot read the change feed")?;
+        Ok(self
+            .state
+            .refund_hub
+            .start(start, &self.state.notifier, move |after, limit| {
+                let db = db.clone();
+                async move {
+                    let all = store::refunds::RefundQuery::default();
+                    store::feed::refund_changes(&db, &all, after, limit).await
+                }
+            }))
     }
 }
 

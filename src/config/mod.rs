@@ -67,6 +67,9 @@ pub struct Config {
     pub webhook_concurrency: usize,
     /// How long a webhook body may take to arrive (slow senders are cut off with 408).
     pub webhook_body_timeout: Duration,
+    /// Changes the subscription hub keeps for subscribers that fall behind (past it they
+    /// re-read from the database). Not a setting: tests lower it.
+    pub feed_buffer: usize,
 }
 
 /// Every setting as text, as it comes from any layer. Field names are the TOML keys; the
@@ -491,6 +494,7 @@ impl TryFrom<RawConfig> for Config {
             recon,
             webhook_concurrency,
             webhook_body_timeout,
+            feed_buffer: 4096,
         })
     }
 }
