@@ -135,16 +135,24 @@ impl App {
         let start = store::feed::last_refund_change(&db)
             .await
             .context("cannot read the change feed")?;
-        Ok(self
-            .state
-            .refund_hub
-            .start(start, &self.state.notifier, move |after, limit| {
+        Ok(self.state.refund_hub.start(
+            start,
+            &self.state.notifier,
+            {
                 let db = db.clone();
-                async move {
-                    let all = store::refunds::RefundQuery::default();
-                    store::feed::refund_changes(&db, &all, after, limit).await
+                move |after, limit| {
+                    let db = db.clone();
+                    async move {
+                        let all = store::refunds::RefundQuery::default();
+                        store::feed::refund_changes(&db, &all, after, limit).await
+                    }
                 }
-            }))
+            },
+            move || {
+                let db = db.clone();
+                async move { store::feed::last_refund_change(&db).await }
+            },
+        ))
     }
 }
 

@@ -35,6 +35,22 @@ impl FeedRow for RefundChange {
     }
 }
 
+/// What the hub sends: a change, or word that it skipped ahead without sending (it reads
+/// nothing while nobody listens), so receivers re-join and read the gap themselves.
+enum Published<T> {
+    Change(Arc<T>),
+    Skipped,
+}
+
+impl<T> Clone for Published<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Published::Change(c) => Published::Change(c.clone()),
+            Published::Skipped => Published::Skipped,
+        }
+    }
+}
+
 /// Rows the hub reads per round trip.
 const PAGE: u64 = 500;
 
@@ -42,7 +58,7 @@ const PAGE: u64 = 500;
 /// and the position up to which changes were published before it (read those from the
 /// database).
 pub struct Joined<T> {
-    live: broadcast::Receiver<Arc<T>>,
+    live: broadcast::Receiver<Published<T>>,
     pub published: i64,
 }
 
@@ -52,7 +68,7 @@ pub struct FeedHub<T> {
 }
 
 struct Inner<T> {
-    tx: broadcast::Sender<Arc<T>>,
+    tx: broadcast::Sender<Published<T>>,
     /// Every change up to here has been sent (or was before the hub started).
     position: Mutex<i64>,
 }
@@ -124,12 +140,16 @@ impl<T: FeedRow> FeedHub<T> {
                 }
                 loop {
                     match live.recv().await {
-                        Ok(row) if row.feed_id() <= cursor => {}
-                        Ok(row) => {
+                        Ok(Published::Change(row)) if row.feed_id() <= cursor => {}
+                        Ok(Published::Change(row)) => {
                             cursor = row.feed_id();
                             if matches(&row) {
                                 yield Ok(row);
                             }
+                        }
+                        Ok(Published::Skipped) => {
+                            Joined { live, published } = hub.join();
+                            break;
                         }
                         Err(RecvError::Lagged(n)) => {
                             // Fell behind the buffer: re-join and read the gap.
@@ -154,39 +174,88 @@ impl<T: FeedRow> FeedHub<T> {
     }
 
     fn publish(&self, rows: Vec<T>, scanned_to: i64) {
-        let rows: Vec<Arc<T>> = rows.into_iter().map(Arc::new).collect();
+        let rows: Vec<Published<T>> = rows
+            .into_iter()
+            .map(|r| Published::Change(Arc::new(r)))
+            .collect();
         let mut position = self.lock();
         for r in rows {
-            // No receiver is not an error: nobody is subscribed right now.
+            // No receiver is not an error: everybody may have left since.
             let _ = self.inner.tx.send(r);
         }
         *position = scanned_to.max(*position);
     }
 
-    /// Starts the reader at `start` (the current end of the feed): on every wake-up of
-    /// `notifier` (or the periodic re-check) it reads pages with `read(after, limit)` until none is left.
-    pub fn start<F, Fut>(&self, start: i64, notifier: &Notifier, read: F) -> JoinHandle<()>
+    /// Reads and publishes pages after `position` until none is left; returns the new
+    /// position. A failed read is retried at the next wake-up or re-check.
+    async fn read_to_end<F, Fut>(&self, read: &F, mut position: i64) -> i64
     where
-        F: Fn(i64, u64) -> Fut + Send + 'static,
+        F: Fn(i64, u64) -> Fut,
+        Fut: Future<Output = Result<FeedPage<T>, DbErr>>,
+    {
+        loop {
+            match read(position, PAGE).await {
+                Ok(page) => {
+                    let more = page.rows.len() as u64 >= PAGE;
+                    position = page.scanned_to;
+                    self.publish(page.rows, position);
+                    if !more {
+                        return position;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "change feed read failed");
+                    return position;
+                }
+            }
+        }
+    }
+
+    fn skip_to(&self, end: i64) {
+        let mut position = self.lock();
+        if end > *position {
+            *position = end;
+            let _ = self.inner.tx.send(Published::Skipped);
+        }
+    }
+
+    /// Starts the reader at `start` (the current end of the feed): on every wake-up of
+    /// `notifier` (or the periodic re-check) it reads pages with `read(after, limit)` until
+    /// none is left. While nobody listens it reads nothing; when someone joins, it skips to
+    /// the feed's `end()` and tells them to read what lies before from the database.
+    pub fn start<F, Fut, E, EFut>(
+        &self,
+        start: i64,
+        notifier: &Notifier,
+        read: F,
+        end: E,
+    ) -> JoinHandle<()>
+    where
+        F: Fn(i64, u64) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<FeedPage<T>, DbErr>> + Send,
+        E: Fn() -> EFut + Send + 'static,
+        EFut: Future<Output = Result<i64, DbErr>> + Send,
     {
         *self.lock() = start;
         let hub = self.clone();
         let mut wake = notifier.subscribe();
         tokio::spawn(async move {
-            let mut position = start;
+            let (mut position, mut idle) = (start, false);
             loop {
-                match read(position, PAGE).await {
-                    Ok(page) => {
-                        let more = page.rows.len() as u64 >= PAGE;
-                        position = page.scanned_to;
-                        hub.publish(page.rows, position);
-                        if more {
-                            continue;
+                if hub.inner.tx.receiver_count() == 0 {
+                    idle = true;
+                } else if idle {
+                    match end().await {
+                        Ok(e) => {
+                            position = position.max(e);
+                            hub.skip_to(position);
+                            idle = false;
                         }
+                        Err(e) => tracing::warn!(error = %e, "change feed read failed"),
                     }
-                    // Subscribers keep waiting; the next wake-up or re-check retries.
-                    Err(e) => tracing::warn!(error = %e, "change feed read failed"),
+                }
+                if !idle {
+                    position = hub.read_to_end(&read, position).await;
                 }
                 super::wait(&mut wake).await;
             }

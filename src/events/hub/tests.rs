@@ -48,14 +48,34 @@ impl Table {
     }
 }
 
-fn start(table: &Table, notifier: &Notifier, capacity: usize) -> (FeedHub<Row>, JoinHandle<()>) {
+/// The hub over `table`; `reads` counts its reads (pages and ends).
+fn start_counting(
+    table: &Table,
+    notifier: &Notifier,
+    capacity: usize,
+    reads: Arc<AtomicUsize>,
+) -> (FeedHub<Row>, JoinHandle<()>) {
     let hub = FeedHub::new(capacity);
-    let t = table.clone();
-    let task = hub.start(0, notifier, move |after, limit| {
-        let page = t.read(after, limit, |_| true);
-        async move { Ok(page) }
-    });
+    let (t, t2, reads2) = (table.clone(), table.clone(), reads.clone());
+    let task = hub.start(
+        0,
+        notifier,
+        move |after, limit| {
+            reads.fetch_add(1, Ordering::Relaxed);
+            let page = t.read(after, limit, |_| true);
+            async move { Ok(page) }
+        },
+        move || {
+            reads2.fetch_add(1, Ordering::Relaxed);
+            let end = t2.0.lock().unwrap().last().copied().unwrap_or(0);
+            async move { Ok(end) }
+        },
+    );
     (hub, task)
+}
+
+fn start(table: &Table, notifier: &Notifier, capacity: usize) -> (FeedHub<Row>, JoinHandle<()>) {
+    start_counting(table, notifier, capacity, Arc::default())
 }
 
 /// A subscriber from `since`, keeping ids that `keep`; counts its database reads.
@@ -163,5 +183,26 @@ async fn subscribers_joining_during_commits_see_every_change_once_in_order() {
     for f in followers {
         f.await.unwrap();
     }
+    task.abort();
+}
+
+#[tokio::test]
+async fn an_idle_hub_reads_nothing_and_whoever_joins_it_misses_nothing() {
+    let (table, notifier) = (Table::default(), Notifier::default());
+    let hub_reads = Arc::new(AtomicUsize::new(0));
+    let (hub, task) = start_counting(&table, &notifier, 8, hub_reads.clone());
+    for id in 1..=50 {
+        table.commit(id, &notifier);
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(hub_reads.load(Ordering::Relaxed), 0, "nobody listens");
+    // Joins the idle hub (still at 0), resuming after 10; more commits follow.
+    let s = follow(&hub, &table, 10, |_| true, Arc::default());
+    for id in 51..=60 {
+        table.commit(id, &notifier);
+    }
+    assert_eq!(take(s, 60).await, (11..=60).collect::<Vec<_>>());
+    assert!(hub_reads.load(Ordering::Relaxed) > 0);
     task.abort();
 }
