@@ -5,8 +5,9 @@
 //! same load with one subscriber. Every subscriber must receive every matching event once.
 //!
 //! `cargo bench --bench subscriptions` (SQLite in a temp dir; `BENCH_DATABASE_URL` for
-//! PostgreSQL, emptied first). The server runs on its own multi-threaded runtime; all
-//! subscribers and the webhook sender share one thread, whose CPU use is reported.
+//! PostgreSQL, emptied first). The server runs on its own multi-threaded runtime (one worker
+//! per core, or `BENCH_SERVER_THREADS`); all subscribers and the webhook sender share one
+//! thread, whose CPU use is reported.
 
 #![allow(clippy::print_stdout)]
 
@@ -41,10 +42,15 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn start_server() -> (std::net::SocketAddr, Arc<AtomicU64>) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let mut rt = tokio::runtime::Builder::new_multi_thread();
+        // As the service runs (one worker per core) unless `BENCH_SERVER_THREADS` says.
+        if let Some(n) = std::env::var("BENCH_SERVER_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            rt.worker_threads(n);
+        }
+        let rt = rt.enable_all().build().unwrap();
         rt.block_on(async move {
             let dir = tempfile::tempdir().unwrap();
             let url = match std::env::var("BENCH_DATABASE_URL") {
