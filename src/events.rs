@@ -1,11 +1,14 @@
 //! The change feed. Changes live in tables whose ids only grow — `refund_status_history`
 //! (applied rows) for refund status changes, `discrepancy_history` for discrepancies — so a
-//! subscriber reads them from its own cursor: nothing is skipped, nothing comes twice, and
-//! `since` resumes exactly. What travels between writers and readers is only a wake-up:
+//! reader (the instance's feed hub for refunds, see `hub`; each subscriber for discrepancies)
+//! reads them from its own cursor: nothing is skipped, nothing comes twice, and `since`
+//! resumes exactly. What travels between writers and readers is only a wake-up:
 //! a `watch` channel in-process (one slot: a slow reader never blocks a writer), and
 //! PostgreSQL `NOTIFY`, sent inside the writing transaction so it is delivered only on
 //! commit, to every instance. A periodic re-check covers instances that share a SQLite file
 //! and any lost notification.
+
+pub mod hub;
 
 use std::time::Duration;
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub notifier: events::Notifier,
     /// Stores webhooks, several per commit.
     pub inbox: ingest::Inbox,
+    /// Fans refund status changes out to this instance's subscribers.
+    pub refund_hub: events::hub::FeedHub<store::feed::RefundChange>,
     /// SQL statements run by this app (also exported as a Prometheus counter).
     pub statements: Arc<AtomicU64>,
 }
@@ -63,10 +65,12 @@ impl App {
         store::count_statements(&mut db, statements.clone());
         let config = Arc::new(config);
         let notifier = events::Notifier::default();
+        let refund_hub = events::hub::FeedHub::new(config.feed_buffer);
         let schema = graphql::build_schema(&config.graphql)
             .data(db.clone())
             .data(config.clone())
             .data(notifier.clone())
+            .data(refund_hub.clone())
             .finish();
         let inbox = ingest::Inbox::start(
             db.clone(),
@@ -84,6 +88,7 @@ impl App {
                 config,
                 schema,
                 notifier,
+                refund_hub,
                 statements,
             },
         })
@@ -110,6 +115,7 @@ impl App {
             .state
             .notifier
             .listen_postgres(&self.state.config.database_url);
+        let hub_task = self.start_hubs().await?;
         tracing::info!(address = %listener.local_addr()?, "listening");
         let router = http::router(self.state);
         let served = axum::serve(listener, router)
@@ -117,10 +123,39 @@ impl App {
             .await
             .context("server error");
         sweeper.abort();
+        hub_task.abort();
         if let Some(t) = listener_task {
             t.abort();
         }
         served
+    }
+}
+
+impl App {
+    /// Starts the subscription hubs' readers at the current end of the feeds.
+    async fn start_hubs(&self) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let db = self.state.db.clone();
+        let start = store::feed::last_refund_change(&db)
+            .await
+            .context("cannot read the change feed")?;
+        Ok(self.state.refund_hub.start(
+            start,
+            &self.state.notifier,
+            {
+                let db = db.clone();
+                move |after, limit| {
+                    let db = db.clone();
+                    async move {
+                        let all = store::refunds::RefundQuery::default();
+                        store::feed::refund_changes(&db, &all, after, limit).await
+                    }
+                }
+            },
+            move || {
+                let db = db.clone();
+                async move { store::feed::last_refund_change(&db).await }
+            },
+        ))
     }
 }
 

@@ -69,6 +69,9 @@ pub struct Config {
     pub webhook_body_timeout: Duration,
     /// Most webhooks stored in one transaction (group commit).
     pub ingest_batch: usize,
+    /// Changes the subscription hub keeps for subscribers that fall behind (past it they
+    /// re-read from the database). Not a setting: tests lower it.
+    pub feed_buffer: usize,
 }
 
 /// Every setting as text, as it comes from any layer. Field names are the TOML keys; the
@@ -505,6 +508,7 @@ impl TryFrom<RawConfig> for Config {
             webhook_concurrency,
             webhook_body_timeout,
             ingest_batch,
+            feed_buffer: 4096,
         })
     }
 }

@@ -1,9 +1,11 @@
-//! Subscriptions: `refundStatusChanged(filter, since)` and `discrepancyChanged(filter)`,
-//! read from the change-feed tables after their cursor and woken by commits (see
-//! `crate::events`). Events are only ever read back from committed rows.
+//! Subscriptions: `refundStatusChanged(filter, since)` and `discrepancyChanged(filter)`.
+//! Events are only ever read back from committed rows of the change-feed tables. Refund
+//! changes come from the instance's feed hub (one reader for all subscribers, see
+//! `crate::events::hub`), after a catch-up from the database for `since`; discrepancy
+//! changes are read per subscriber, woken by commits (see `crate::events`).
 
 use async_graphql::{Context, SimpleObject, Subscription};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use super::{
@@ -15,9 +17,27 @@ use super::{
 use crate::{
     config::Role,
     error::{Error, GqlResultExt},
-    events::{self, Notifier},
-    store::{feed, refunds::RefundQuery},
+    events::{self, Notifier, hub::FeedHub},
+    store::{
+        feed::{self, RefundChange},
+        refunds::RefundQuery,
+    },
 };
+
+fn refund_event(c: &RefundChange) -> RefundStatusEvent {
+    let h = &c.history;
+    RefundStatusEvent {
+        cursor: Cursor {
+            key: FEED_KEY.into(),
+            id: h.id,
+        }
+        .encode(),
+        previous_status: h.previous_status.as_deref().map(refund_status_from_db),
+        status: refund_status_from_db(&h.status),
+        occurred_at: h.occurred_at,
+        refund: RefundGql(c.refund.clone()),
+    }
+}
 
 /// Rows read per round trip.
 const BATCH: u64 = 500;
@@ -50,9 +70,11 @@ impl Subscription {
         since: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<RefundStatusEvent>>> {
         let db = ctx.data_unchecked::<DatabaseConnection>().clone();
-        let mut rx = ctx.data_unchecked::<Notifier>().subscribe();
+        let hub = ctx.data_unchecked::<FeedHub<RefundChange>>().clone();
         let q: RefundQuery = filter.unwrap_or_default().into();
-        let mut cursor = match since {
+        // Joined before the starting point is read: nothing can fall between the two.
+        let joined = hub.join();
+        let cursor = match since {
             Some(s) => {
                 let c = Cursor::decode(&s).gql()?;
                 if c.key != FEED_KEY {
@@ -63,35 +85,24 @@ impl Subscription {
                 }
                 c.id
             }
-            None => feed::last_refund_change(&db).await.gql()?,
+            None => feed::last_refund_change(&db)
+                .await
+                .gql()?
+                .max(joined.published),
         };
-        Ok(async_stream::stream! {
-            loop {
-                match feed::refund_changes(&db, &q, cursor, BATCH).await {
-                    Ok(page) if page.rows.is_empty() => {
-                        cursor = page.scanned_to;
-                        events::wait(&mut rx).await
-                    }
-                    Ok(page) => {
-                        cursor = page.scanned_to;
-                        for (h, r) in page.rows {
-                            yield Ok(RefundStatusEvent {
-                                cursor: Cursor { key: FEED_KEY.into(), id: h.id }.encode(),
-                                previous_status: h.previous_status.as_deref().map(refund_status_from_db),
-                                status: refund_status_from_db(&h.status),
-                                occurred_at: h.occurred_at,
-                                refund: RefundGql(r),
-                            });
-                        }
-                    }
-                    Err(e) => {
-                        // Told, not skipped: the client resumes with its last cursor.
-                        yield Err(Error::from(e)).gql();
-                        break;
-                    }
-                }
-            }
-        })
+        let read_q = q.clone();
+        let read = move |after| {
+            let (db, q) = (db.clone(), read_q.clone());
+            async move { feed::refund_changes(&db, &q, after, BATCH).await }
+        };
+        let matches = move |c: &RefundChange| {
+            q.matches(&c.history.status, &c.refund, c.order_number.as_deref())
+        };
+        Ok(hub.follow(joined, cursor, read, matches).map(|c| match c {
+            Ok(c) => Ok(refund_event(&c)),
+            // Told, not skipped: the client resumes with its last cursor.
+            Err(e) => Err(Error::from(e)).gql(),
+        }))
     }
 
     /// Discrepancies as they are raised, change status or are closed.

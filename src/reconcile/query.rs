@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 use super::rules::{OrderPosition, ReconState};
 use crate::{
     domain::Provider,
-    store::money_sql::{SqlBuf, exact_num, exact_value, read_exact},
+    store::money_sql::{SqlBuf, exact_num, exact_refund_amount, exact_value, read_exact},
 };
 
 #[derive(Debug, Clone, Default)]
@@ -92,7 +92,7 @@ pub fn build(
     limit: Option<u64>,
 ) -> Result<sea_orm::Statement, DbErr> {
     let mut q = SqlBuf::new(backend);
-    let amount = exact_num(backend, "r.amount");
+    let amount = exact_refund_amount(backend, "r");
     let expected = exact_num(backend, "t.expected_refund");
     let total = exact_num(backend, "o.total_amount");
     // Restrict every aggregate to the orders in question before aggregating.

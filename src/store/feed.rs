@@ -1,6 +1,8 @@
 //! Change-feed reads: rows after a cursor, in id order, with the records they concern.
 
-use entity::{discrepancy, discrepancy_history, refund, refund_status_history};
+use std::collections::HashMap;
+
+use entity::{discrepancy, discrepancy_history, order, refund, refund_status_history};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -18,6 +20,16 @@ pub struct FeedPage<T> {
 /// Applied refund status changes after `after`, matching `q` (status filters apply to the
 /// new status of each change; the other filters to the refund as it is when read).
 pub async fn refund_changes(
+    db: &impl ConnectionTrait,
+    q: &RefundQuery,
+    after: i64,
+    limit: u64,
+) -> Result<FeedPage<RefundChange>, DbErr> {
+    let page = history_and_refunds(db, q, after, limit).await?;
+    with_order_numbers(db, page).await
+}
+
+async fn history_and_refunds(
     db: &impl ConnectionTrait,
     q: &RefundQuery,
     after: i64,
@@ -126,4 +138,48 @@ pub async fn last_discrepancy_change(db: &impl ConnectionTrait) -> Result<i64, D
         .await?
         .map(|h| h.id)
         .unwrap_or(0))
+}
+
+/// An applied refund status change: the history row, the refund as read with it, and the
+/// number of the order it is linked to (for the `orderNumber` filter, which subscribers of
+/// the feed hub evaluate in memory).
+#[derive(Debug, Clone)]
+pub struct RefundChange {
+    pub history: refund_status_history::Model,
+    pub refund: refund::Model,
+    pub order_number: Option<String>,
+}
+
+/// Adds the numbers of the orders the refunds are linked to.
+async fn with_order_numbers(
+    db: &impl ConnectionTrait,
+    page: FeedPage<(refund_status_history::Model, refund::Model)>,
+) -> Result<FeedPage<RefundChange>, DbErr> {
+    let mut order_ids: Vec<i64> = page.rows.iter().filter_map(|(_, r)| r.order_id).collect();
+    order_ids.sort_unstable();
+    order_ids.dedup();
+    // Read just after the refunds: the filters see the refund and its order as they are now.
+    let numbers: HashMap<i64, String> = if order_ids.is_empty() {
+        HashMap::new()
+    } else {
+        order::Entity::find()
+            .filter(order::Column::Id.is_in(order_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|o| o.order_number.map(|n| (o.id, n)))
+            .collect()
+    };
+    Ok(FeedPage {
+        rows: page
+            .rows
+            .into_iter()
+            .map(|(history, refund)| RefundChange {
+                order_number: refund.order_id.and_then(|id| numbers.get(&id).cloned()),
+                history,
+                refund,
+            })
+            .collect(),
+        scanned_to: page.scanned_to,
+    })
 }

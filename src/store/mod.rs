@@ -5,6 +5,7 @@ pub mod feed;
 pub mod money_sql;
 pub mod orders;
 pub mod pagination;
+pub mod refund_filter;
 pub mod refunds;
 pub mod returns;
 pub mod summary;

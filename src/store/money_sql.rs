@@ -76,6 +76,16 @@ pub fn exact_num(backend: DatabaseBackend, col: &str) -> String {
     }
 }
 
+/// [`exact_num`] of `refunds.amount` (the table aliased `r`): on SQLite from the integer
+/// parts the triggers keep, so no text is parsed (amounts have at most six decimals, so the
+/// division of the nanos is exact).
+pub fn exact_refund_amount(backend: DatabaseBackend, r: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("{r}.amount"),
+        _ => format!("({r}.amount_whole * 1000000 + {r}.amount_nanos / 1000)"),
+    }
+}
+
 /// A parameter in the units of [`exact_num`].
 pub fn exact_value(backend: DatabaseBackend, d: Decimal) -> Result<sea_orm::Value, DbErr> {
     match backend {

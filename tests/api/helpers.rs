@@ -114,14 +114,21 @@ pub async fn spawn_app_with(raw: RawConfig) -> TestApp {
     spawn_app_on(raw, url, dir).await
 }
 
-pub async fn spawn_app_on(
+pub async fn spawn_app_on(raw: RawConfig, url: String, dir: Option<tempfile::TempDir>) -> TestApp {
+    spawn_app_tuned(raw, url, dir, |_| {}).await
+}
+
+/// As `spawn_app_on`, with settings that only code can change (`tune`).
+pub async fn spawn_app_tuned(
     mut raw: RawConfig,
     url: String,
     dir: Option<tempfile::TempDir>,
+    tune: impl FnOnce(&mut Config),
 ) -> TestApp {
     raw.database_url = Some(url.clone());
     raw.listen = Some("127.0.0.1:0".into());
-    let config = Config::try_from(raw).expect("test config is valid");
+    let mut config = Config::try_from(raw).expect("test config is valid");
+    tune(&mut config);
     if let Ok(filter) = std::env::var("TEST_LOG") {
         refund_recon::telemetry::init_tracing(&filter, refund_recon::config::LogFormat::Text);
     }

@@ -17,6 +17,7 @@ mod reconciliation;
 mod replay;
 mod schema;
 mod seed;
+mod subscription_fanout;
 mod subscriptions;
 mod webhook_alchemypay;
 mod webhook_baback;

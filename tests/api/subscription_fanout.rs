@@ -1,0 +1,214 @@
+//! The subscription hub's guarantees seen from clients: the hand-over from a `since`
+//! catch-up to the live fan-out, subscribers that fall behind its buffer, and per-subscriber
+//! filters over one shared feed.
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+use refund_recon::graphql::pagination::Cursor;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::*,
+    seed::{rainforest_refund, unipayment_refund},
+    ws::{LEGACY_WS, TRANSPORT_WS, Ws},
+};
+
+const FEED_START: &str = "MHxyZWZ1bmQtZmVlZA";
+
+const REFUNDS: &str = "subscription($f: RefundFilter, $since: String) {
+    refundStatusChanged(filter: $f, since: $since) {
+        cursor status refund { providerRefundId } } }";
+
+/// (feed id, provider refund id, status) of each event.
+fn summary(events: &[Value]) -> Vec<(i64, String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            let e = &e["refundStatusChanged"];
+            (
+                Cursor::decode(e["cursor"].as_str().unwrap()).unwrap().id,
+                e["refund"]["providerRefundId"].as_str().unwrap().to_owned(),
+                e["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Exactly the refunds `ids`, each once, in feed order.
+fn assert_each_once_in_order(events: &[Value], ids: &HashSet<String>) {
+    let got = summary(events);
+    assert!(
+        got.windows(2).all(|w| w[0].0 < w[1].0),
+        "out of order: {got:?}"
+    );
+    let distinct: HashSet<String> = got.iter().map(|g| g.1.clone()).collect();
+    assert_eq!(distinct.len(), got.len(), "duplicates: {got:?}");
+    assert_eq!(&distinct, ids);
+}
+
+/// `n` refunds created from `senders` concurrent clients.
+async fn burst(app: &TestApp, prefix: &str, n: usize, senders: usize) -> HashSet<String> {
+    let ids: Vec<String> = (0..n).map(|i| format!("{prefix}{i:03}")).collect();
+    join_all((0..senders).map(|s| {
+        let ids = &ids;
+        async move {
+            for id in ids.iter().skip(s).step_by(senders) {
+                app.rainforest(&rainforest_refund(id, "#B", 100, "USD", "CREATED"))
+                    .await
+                    .assert(200, "accepted");
+            }
+        }
+    }))
+    .await;
+    ids.into_iter().collect()
+}
+
+#[tokio::test]
+async fn subscribers_joining_with_since_during_a_burst_get_every_event_once() {
+    let app = spawn_app().await;
+    let mut expected = burst(&app, "before", 20, 1).await;
+    let during = async {
+        // Subscribers join while the burst is being committed and published.
+        let mut subs = vec![];
+        for i in 0..6 {
+            tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            let proto = if i % 2 == 0 { TRANSPORT_WS } else { LEGACY_WS };
+            let mut ws = Ws::connect(&app, proto, None).await.unwrap();
+            ws.subscribe("1", REFUNDS, json!({"since": FEED_START}))
+                .await;
+            subs.push(ws);
+        }
+        subs
+    };
+    let (mut subs, ids) = tokio::join!(during, burst(&app, "during", 100, 4));
+    expected.extend(ids);
+    expected.extend(burst(&app, "after", 10, 2).await);
+    for ws in &mut subs {
+        let events = ws.take(expected.len()).await;
+        assert_each_once_in_order(&events, &expected);
+    }
+    join_all(subs.iter_mut().map(|ws| ws.assert_quiet())).await;
+}
+
+#[tokio::test]
+async fn a_subscriber_behind_a_tiny_buffer_still_gets_everything_in_order() {
+    // A buffer of one change: any page of two or more overflows it. Writes go through a
+    // second instance, so on SQLite this one reads them in pages at its re-check.
+    let (url, dir) = fresh_database().await;
+    let app = spawn_app_tuned(test_config(), url.clone(), dir, |c| c.feed_buffer = 1).await;
+    let writer = spawn_app_on(test_config(), url, None).await;
+    let mut subs = vec![];
+    for proto in [TRANSPORT_WS, LEGACY_WS] {
+        let mut ws = Ws::connect(&app, proto, None).await.unwrap();
+        ws.subscribe("1", REFUNDS, json!({})).await;
+        subs.push(ws);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let expected = burst(&writer, "lag", 80, 8).await;
+    for ws in &mut subs {
+        let events = ws.take(expected.len()).await;
+        assert_each_once_in_order(&events, &expected);
+    }
+    subs[0].assert_quiet().await;
+}
+
+/// (filter, which of `events()` it matches).
+type Case = (Value, fn(&Ev) -> bool);
+
+/// (provider, refund id, order number, minor units, currency, resulting status).
+type Ev = (
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    &'static str,
+    &'static str,
+);
+
+fn events() -> Vec<Ev> {
+    vec![
+        ("rainforest", "f1", "#A", 100, "USD", "CREATED"),
+        ("rainforest", "f2", "#B", 5000, "EUR", "CREATED"),
+        ("unipayment", "u1", "", 1250, "USD", "Approved"),
+        ("rainforest", "f1", "#A", 100, "USD", "SUCCEEDED"),
+        ("rainforest", "f3", "#A", 2000, "EUR", "CREATED"),
+        ("unipayment", "u2", "", 99, "USD", "Approved"),
+        ("rainforest", "f2", "#B", 5000, "EUR", "FAILED"),
+    ]
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        (json!({}), |_| true),
+        (json!({"provider": ["RAINFOREST"]}), |e| e.0 == "rainforest"),
+        (json!({"provider": ["UNIPAYMENT"]}), |e| e.0 == "unipayment"),
+        (json!({"status": ["SUCCEEDED", "FAILED"]}), |e| {
+            matches!(e.5, "SUCCEEDED" | "FAILED")
+        }),
+        (json!({"orderNumber": "#A"}), |e| e.2 == "#A"),
+        (json!({"currency": "eur"}), |e| e.4 == "EUR"),
+        (json!({"minAmount": "12.50"}), |e| e.3 >= 1250),
+        (
+            json!({"provider": ["RAINFOREST"], "status": ["PENDING"], "currency": "USD"}),
+            |e| e.0 == "rainforest" && e.5 == "CREATED" && e.4 == "USD",
+        ),
+        (json!({"orderNumber": "#NONE"}), |_| false),
+    ]
+}
+
+#[tokio::test]
+async fn many_subscribers_with_different_filters_each_see_exactly_their_matches() {
+    let app = spawn_app().await;
+    let mut subs = vec![];
+    for (i, (filter, _)) in cases().into_iter().enumerate() {
+        for (j, proto) in [TRANSPORT_WS, LEGACY_WS, TRANSPORT_WS]
+            .into_iter()
+            .enumerate()
+        {
+            let mut ws = Ws::connect(&app, proto, None).await.unwrap();
+            // Some start live, some replay from the start: both see the same events.
+            let since = if j == 2 {
+                json!(FEED_START)
+            } else {
+                Value::Null
+            };
+            ws.subscribe("1", REFUNDS, json!({"f": filter, "since": since}))
+                .await;
+            subs.push((i, ws));
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for (provider, id, order, minor, currency, status) in events() {
+        let answer = if provider == "rainforest" {
+            app.rainforest(&rainforest_refund(id, order, minor, currency, status))
+                .await
+        } else {
+            let amount = format!("{}.{:02}", minor / 100, minor % 100);
+            app.unipayment(&unipayment_refund(
+                id,
+                &format!("inv-{id}"),
+                &amount,
+                status,
+            ))
+            .await
+        };
+        answer.assert(200, "accepted");
+    }
+    let cases = cases();
+    join_all(subs.iter_mut().map(|(i, ws)| {
+        let want: Vec<&str> = events()
+            .into_iter()
+            .filter(|e| (cases[*i].1)(e))
+            .map(|e| e.1)
+            .collect();
+        let filter = cases[*i].0.clone();
+        async move {
+            let got = summary(&ws.take(want.len()).await);
+            let got: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
+            assert_eq!(got, want, "{filter}");
+            ws.assert_quiet().await;
+        }
+    }))
+    .await;
+}
