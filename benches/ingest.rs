@@ -8,6 +8,8 @@
 
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::{
     sync::{
         Arc,
@@ -204,18 +206,9 @@ fn row(name: &str, r: &Run, base: f64) {
 
 #[tokio::main]
 async fn main() {
-    let n: u64 = std::env::var("BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4000);
+    let n: u64 = common::knob("BENCH_EVENTS", 4000);
     let dir = tempfile::tempdir().unwrap();
-    let url = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-    };
+    let url = common::database_url(dir.path());
     let config = Config::try_from(RawConfig {
         database_url: Some(url),
         unipayment_secret: Some(SECRET.into()),
@@ -230,19 +223,7 @@ async fn main() {
     db.execute_unprepared("DROP TABLE IF EXISTS bench_raw")
         .await
         .unwrap();
-    for t in [
-        "discrepancy_history",
-        "discrepancies",
-        "refund_status_history",
-        "refunds",
-        "order_refs",
-        "orders",
-        "webhook_events",
-    ] {
-        db.execute_unprepared(&format!("DELETE FROM {t}"))
-            .await
-            .unwrap();
-    }
+    common::empty(&db).await;
     let inbox = app.state.inbox.clone();
     let statements = app.state.statements.clone();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -240,23 +240,11 @@ fn row(name: &str, rows: usize, ours: &Timing, raw: &Timing, bar: Bar) {
 
 #[tokio::main]
 async fn main() {
-    let n: u64 = std::env::var("BENCH_REFUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let n: u64 = common::knob("BENCH_REFUNDS", 1_000_000);
+    let runs: usize = common::knob("BENCH_RUNS", 200);
     let reuse = std::env::var("BENCH_REUSE").is_ok_and(|v| v == "1");
     let dir = tempfile::tempdir().unwrap();
-    let url = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-    };
+    let url = common::database_url(dir.path());
     let config = Config::try_from(RawConfig {
         database_url: Some(url),
         api_keys: Some(format!("viewer:{KEY}")),
@@ -357,10 +345,7 @@ async fn main() {
     assert_eq!(ids_of_page(&v).len(), PAGE);
     check_summary(&db, &client).await;
 
-    let summary_runs: usize = std::env::var("BENCH_SUMMARY_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(runs);
+    let summary_runs: usize = common::knob("BENCH_SUMMARY_RUNS", runs);
     println!(
         "timed runs after a warm-up: {runs} per page, {summary_runs} for the summary; ours: \
          GraphQL over HTTP, raw: the statement through the same pool"

@@ -51,18 +51,9 @@ fn raw_sql(backend: DatabaseBackend) -> &'static str {
 
 #[tokio::main]
 async fn main() {
-    let n: u64 = std::env::var("BENCH_ORDERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n: u64 = common::knob("BENCH_ORDERS", 1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let url = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-    };
+    let url = common::database_url(dir.path());
     let config = Config::try_from(RawConfig {
         database_url: Some(url.clone()),
         log: Some("warn".into()),

@@ -131,9 +131,26 @@ fn ts(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
-/// Empties the tables the generator fills (and those referring to them).
+/// `BENCH_DATABASE_URL`, or a SQLite file in `dir` (a temp dir the caller keeps alive).
+pub fn database_url(dir: &std::path::Path) -> String {
+    match std::env::var("BENCH_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+    }
+}
+
+/// A numeric knob from the environment, or its default.
+pub fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Empties the tables benchmarks fill (and those referring to them).
 pub async fn empty(db: &DatabaseConnection) {
     let tables = [
+        "webhook_events",
         "discrepancy_history",
         "discrepancies",
         "refund_status_history",

@@ -1,8 +1,6 @@
 //! What the bench needs to know about the machine it runs on (Linux `/proc`), and the
 //! emptied database it starts from.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
-
 /// Linux reports CPU times in clock ticks of 1/100 s.
 const TICKS: f64 = 100.0;
 
@@ -62,20 +60,4 @@ pub fn other_builds() -> usize {
         .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
         .filter(|c| matches!(c.trim(), "rustc" | "cargo"))
         .count()
-}
-
-pub async fn empty_tables(db: &DatabaseConnection) {
-    for t in [
-        "discrepancy_history",
-        "discrepancies",
-        "refund_status_history",
-        "refunds",
-        "order_refs",
-        "orders",
-        "webhook_events",
-    ] {
-        db.execute_unprepared(&format!("DELETE FROM {t}"))
-            .await
-            .unwrap();
-    }
 }

@@ -12,6 +12,8 @@
 #![allow(clippy::print_stdout)]
 
 mod client;
+#[path = "../common/mod.rs"]
+mod common;
 mod machine;
 mod scenario;
 
@@ -53,13 +55,7 @@ fn start_server() -> (std::net::SocketAddr, Arc<AtomicU64>) {
         let rt = rt.enable_all().build().unwrap();
         rt.block_on(async move {
             let dir = tempfile::tempdir().unwrap();
-            let url = match std::env::var("BENCH_DATABASE_URL") {
-                Ok(u) if !u.is_empty() => u,
-                _ => format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("bench.db").display()
-                ),
-            };
+            let url = common::database_url(dir.path());
             let config = Config::try_from(RawConfig {
                 database_url: Some(url),
                 unipayment_secret: Some(SECRET.into()),
@@ -68,7 +64,7 @@ fn start_server() -> (std::net::SocketAddr, Arc<AtomicU64>) {
             })
             .unwrap();
             let app = App::build(config).await.unwrap();
-            machine::empty_tables(&app.state.db).await;
+            common::empty(&app.state.db).await;
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send((l.local_addr().unwrap(), app.state.statements.clone()))
                 .unwrap();
