@@ -75,3 +75,23 @@ pub async fn index(
     }
     m.create_index(idx.to_owned()).await
 }
+
+/// SQLite only: the whole part of the exact text amount `a` (`-12.34` → -12); NULL for
+/// NULL. Used by triggers that keep amounts as integers for exact, parse-free sums.
+pub fn whole(a: &str) -> String {
+    let t = format!("ltrim({a}, '-')");
+    format!(
+        "((CASE WHEN substr({a}, 1, 1) = '-' THEN -1 ELSE 1 END) * \
+         CAST(CASE WHEN instr({t}, '.') > 0 THEN substr({t}, 1, instr({t}, '.') - 1) ELSE {t} END AS INTEGER))"
+    )
+}
+
+/// SQLite only: the fraction of `a` in 10⁻⁹ units, signed (`-12.34` → -340000000); NULL
+/// for NULL.
+pub fn nanos(a: &str) -> String {
+    let t = format!("ltrim({a}, '-')");
+    format!(
+        "(CASE WHEN {a} IS NULL THEN NULL ELSE (CASE WHEN substr({a}, 1, 1) = '-' THEN -1 ELSE 1 END) * \
+         (CASE WHEN instr({t}, '.') > 0 THEN CAST(substr(substr({t}, instr({t}, '.') + 1) || '000000000', 1, 9) AS INTEGER) ELSE 0 END) END)"
+    )
+}

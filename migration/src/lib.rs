@@ -9,6 +9,7 @@ mod m20261121_000003_create_refunds;
 mod m20261121_000004_create_webhook_events;
 mod m20261121_000005_create_discrepancies;
 mod m20261122_000001_refund_amount_parts;
+mod m20261130_000001_order_and_return_amount_parts;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_webhook_events::Migration),
             Box::new(m20261121_000005_create_discrepancies::Migration),
             Box::new(m20261122_000001_refund_amount_parts::Migration),
+            Box::new(m20261130_000001_order_and_return_amount_parts::Migration),
         ]
     }
 }

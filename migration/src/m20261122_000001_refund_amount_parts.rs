@@ -7,26 +7,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
+use crate::columns::{nanos, whole};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// The whole part of the text amount `a` (`-12.34` → -12); NULL for NULL.
-fn whole(a: &str) -> String {
-    let t = format!("ltrim({a}, '-')");
-    format!(
-        "((CASE WHEN substr({a}, 1, 1) = '-' THEN -1 ELSE 1 END) * \
-         CAST(CASE WHEN instr({t}, '.') > 0 THEN substr({t}, 1, instr({t}, '.') - 1) ELSE {t} END AS INTEGER))"
-    )
-}
-
-/// The fraction of `a` in 10⁻⁹ units, signed (`-12.34` → -340000000); NULL for NULL.
-fn nanos(a: &str) -> String {
-    let t = format!("ltrim({a}, '-')");
-    format!(
-        "(CASE WHEN {a} IS NULL THEN NULL ELSE (CASE WHEN substr({a}, 1, 1) = '-' THEN -1 ELSE 1 END) * \
-         (CASE WHEN instr({t}, '.') > 0 THEN CAST(substr(substr({t}, instr({t}, '.') + 1) || '000000000', 1, 9) AS INTEGER) ELSE 0 END) END)"
-    )
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

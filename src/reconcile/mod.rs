@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod query;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod settings;
 pub mod sweep;
 

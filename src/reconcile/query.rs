@@ -7,7 +7,10 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 use super::rules::{OrderPosition, ReconState};
 use crate::{
     domain::Provider,
-    store::money_sql::{SqlBuf, exact_num, exact_refund_amount, exact_value, read_exact},
+    store::money_sql::{
+        SqlBuf, exact_expected_refund, exact_order_total, exact_refund_amount, exact_value,
+        read_exact,
+    },
 };
 
 #[derive(Debug, Clone, Default)]
@@ -39,8 +42,8 @@ impl ReconRow {
     }
 }
 
-const OWED: &str = "('RECEIVED', 'INSPECTED', 'RESOLVED')";
-const IN_FLIGHT: &str = "('PENDING', 'APPROVED', 'PROCESSING', 'IN_REVIEW')";
+pub(crate) const OWED: &str = "('RECEIVED', 'INSPECTED', 'RESOLVED')";
+pub(crate) const IN_FLIGHT: &str = "('PENDING', 'APPROVED', 'PROCESSING', 'IN_REVIEW')";
 
 /// The SQL classification, mirroring [`OrderPosition::state`]. The tolerance is bound once
 /// per use: SQLite placeholders are positional.
@@ -60,7 +63,7 @@ fn state_case(q: &mut SqlBuf, tol: sea_orm::Value) -> String {
 }
 
 /// The order-level conditions (on `orders o`), shared by the report and its windows.
-fn order_conditions(q: &mut SqlBuf, f: &ReconFilter) -> String {
+pub(crate) fn order_conditions(q: &mut SqlBuf, f: &ReconFilter) -> String {
     let mut order_cond = String::from("1 = 1");
     if let Some(id) = f.order_id {
         order_cond += &format!(" AND o.id = {}", q.bind(id));
@@ -93,8 +96,8 @@ pub fn build(
 ) -> Result<sea_orm::Statement, DbErr> {
     let mut q = SqlBuf::new(backend);
     let amount = exact_refund_amount(backend, "r");
-    let expected = exact_num(backend, "t.expected_refund");
-    let total = exact_num(backend, "o.total_amount");
+    let expected = exact_expected_refund(backend, "t");
+    let total = exact_order_total(backend, "o");
     // Restrict every aggregate to the orders in question before aggregating.
     let mut order_cond = order_conditions(&mut q, f);
     if let Some(lo) = window.0 {

@@ -55,38 +55,39 @@ pub fn read_sum(
     }
 }
 
-/// Decimal places of [`exact_num`] on SQLite; amounts are validated to fit (see
+/// Decimal places of [`exact_amount`] on SQLite; amounts are validated to fit (see
 /// `crate::domain::money::check_storable`).
 pub const EXACT_DIGITS: u32 = 6;
 
-/// An exact number usable in SQL arithmetic and comparisons: NUMERIC on PostgreSQL; on
-/// SQLite the text as an INTEGER count of 10⁻⁶ units (exact up to ±9.2·10¹² per value or
-/// per order's sum, which the accepted amounts cannot reach).
-pub fn exact_num(backend: DatabaseBackend, col: &str) -> String {
+/// An exact amount usable in SQL arithmetic and comparisons: the NUMERIC column `col` of
+/// the table aliased `alias` on PostgreSQL; on SQLite an INTEGER count of 10⁻⁶ units, from
+/// the integer parts `{parts}_whole` and `{parts}_nanos` that triggers keep beside the exact
+/// text (no text parsed per row; exact up to ±9.2·10¹² per value or per order's sum, which
+/// the accepted amounts cannot reach — they have at most six decimals, so dividing the nanos
+/// is exact).
+fn exact_amount(backend: DatabaseBackend, alias: &str, col: &str, parts: &str) -> String {
     match backend {
-        DatabaseBackend::Postgres => col.to_owned(),
-        _ => {
-            let t = format!("ltrim({col}, '-')");
-            format!(
-                "((CASE WHEN substr({col}, 1, 1) = '-' THEN -1 ELSE 1 END) * \
-                 (CAST(CASE WHEN instr({t}, '.') > 0 THEN substr({t}, 1, instr({t}, '.') - 1) ELSE {t} END AS INTEGER) * 1000000 + \
-                 (CASE WHEN instr({t}, '.') > 0 THEN CAST(substr(substr({t}, instr({t}, '.') + 1) || '000000', 1, {EXACT_DIGITS}) AS INTEGER) ELSE 0 END)))"
-            )
-        }
+        DatabaseBackend::Postgres => format!("{alias}.{col}"),
+        _ => format!("({alias}.{parts}_whole * 1000000 + {alias}.{parts}_nanos / 1000)"),
     }
 }
 
-/// [`exact_num`] of `refunds.amount` (the table aliased `r`): on SQLite from the integer
-/// parts the triggers keep, so no text is parsed (amounts have at most six decimals, so the
-/// division of the nanos is exact).
+/// [`exact_amount`] of `refunds.amount`, the table aliased `r`.
 pub fn exact_refund_amount(backend: DatabaseBackend, r: &str) -> String {
-    match backend {
-        DatabaseBackend::Postgres => format!("{r}.amount"),
-        _ => format!("({r}.amount_whole * 1000000 + {r}.amount_nanos / 1000)"),
-    }
+    exact_amount(backend, r, "amount", "amount")
 }
 
-/// A parameter in the units of [`exact_num`].
+/// [`exact_amount`] of `orders.total_amount`, the table aliased `o`.
+pub fn exact_order_total(backend: DatabaseBackend, o: &str) -> String {
+    exact_amount(backend, o, "total_amount", "total")
+}
+
+/// [`exact_amount`] of `returns.expected_refund`, the table aliased `t`.
+pub fn exact_expected_refund(backend: DatabaseBackend, t: &str) -> String {
+    exact_amount(backend, t, "expected_refund", "expected")
+}
+
+/// A parameter in the units of [`exact_amount`].
 pub fn exact_value(backend: DatabaseBackend, d: Decimal) -> Result<sea_orm::Value, DbErr> {
     match backend {
         DatabaseBackend::Postgres => Ok(d.into()),
@@ -99,7 +100,7 @@ pub fn exact_value(backend: DatabaseBackend, d: Decimal) -> Result<sea_orm::Valu
     }
 }
 
-/// Reads a value in the units of [`exact_num`] (NULL as zero).
+/// Reads a value in the units of [`exact_amount`].
 pub fn read_exact(
     backend: DatabaseBackend,
     row: &QueryResult,

@@ -358,3 +358,163 @@ async fn reconciliation_summary_by_currency_state_and_provider() {
     assert_eq!(rows.len(), 2, "{v}");
     assert!(rows.iter().all(|r| r["provider"] == "RAINFOREST"));
 }
+
+/// The export (one ordered pass, classified in Rust) and the paged list (windows
+/// classified in SQL) are two implementations of one report: every row must agree.
+#[tokio::test]
+async fn the_export_and_the_paged_list_agree_row_for_row() {
+    use futures::TryStreamExt;
+    use rust_decimal::Decimal;
+    let app = recon_app().await;
+    // A refund in another currency: a row per currency.
+    app.upsert_order("#G1", "100.00", "USD", json!([])).await;
+    app.seed_rainforest("g1", "#G1", 2000, "EUR", "SUCCEEDED")
+        .await;
+    // Owed by a return, partly refunded, partly in flight.
+    app.rebound(&rebound_return("RB-G2", "#G2", "received", "50.00"))
+        .await
+        .assert(200, "accepted");
+    app.upsert_order("#G2", "80.00", "EUR", json!([])).await;
+    app.seed_rainforest("g2a", "#G2", 2000, "EUR", "SUCCEEDED")
+        .await;
+    app.seed_rainforest("g2b", "#G2", 3000, "EUR", "PROCESSING")
+        .await;
+    // No known total.
+    app.rebound(&rebound_return("RB-G3", "#G3", "created", "10.00"))
+        .await
+        .assert(200, "accepted");
+    app.seed_rainforest("g3", "#G3", 1000, "EUR", "SUCCEEDED")
+        .await;
+    // Nothing at all, over-refunded, failed, and an orphan that belongs to no row.
+    app.upsert_order("#G4", "10.00", "USD", json!([])).await;
+    app.upsert_order("#G5", "10.00", "USD", json!([])).await;
+    app.seed_rainforest("g5", "#G5", 1500, "USD", "SUCCEEDED")
+        .await;
+    app.upsert_order("#G6", "12.34", "GBP", json!([])).await;
+    app.seed_rainforest("g6", "#G6", 1234, "GBP", "FAILED")
+        .await;
+    app.seed_rainforest("g7", "#NOWHERE", 700, "USD", "SUCCEEDED")
+        .await;
+
+    let dec = |v: &Value| -> Option<Decimal> { v.as_str().map(|s| s.parse().unwrap()) };
+    let csv_dec = |s: &str| -> Option<Decimal> { (!s.is_empty()).then(|| s.parse().unwrap()) };
+    type Row = (String, String, String, [Option<Decimal>; 5]);
+    let listed = |filter: Value| {
+        let app = &app;
+        async move {
+            let v = app
+                .graphql(
+                    "query($f: ReconciliationFilter) { reconciliation(filter: $f, first: 100) { edges { node {
+                       order { orderNumber } currency state orderTotal { amount } expectedRefund { amount }
+                       refunded { amount } pendingRefund { amount } outstanding { amount } } } } }",
+                    json!({"f": filter}),
+                )
+                .await;
+            assert!(v["errors"].is_null(), "{v}");
+            v["data"]["reconciliation"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    let n = &e["node"];
+                    (
+                        n["order"]["orderNumber"].as_str().unwrap().to_owned(),
+                        n["currency"].as_str().unwrap_or_default().to_owned(),
+                        n["state"].as_str().unwrap().to_owned(),
+                        [
+                            dec(&n["orderTotal"]["amount"]),
+                            dec(&n["expectedRefund"]["amount"]),
+                            dec(&n["refunded"]["amount"]),
+                            dec(&n["pendingRefund"]["amount"]),
+                            dec(&n["outstanding"]["amount"]),
+                        ],
+                    )
+                })
+                .collect::<Vec<Row>>()
+        }
+    };
+    let exported = |q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .get(format!("{}/exports/reconciliation.csv{q}", app.address))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let text = r.text().await.unwrap();
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            reader
+                .records()
+                .map(|rec| {
+                    let rec = rec.unwrap();
+                    (
+                        rec[1].to_owned(),
+                        rec[2].to_owned(),
+                        rec[3].to_owned(),
+                        [4, 5, 6, 7, 8].map(|i| csv_dec(&rec[i])),
+                    )
+                })
+                .collect::<Vec<Row>>()
+        }
+    };
+    let all = exported("").await;
+    assert_eq!(all, listed(json!({})).await);
+    // The same rows when read two orders at a time (windows on SQLite, batches on PostgreSQL).
+    let small: Vec<Row> = refund_recon::reconcile::scan::batches(
+        app.db.clone(),
+        rust_decimal::Decimal::new(1, 2),
+        Default::default(),
+        2,
+    )
+    .map_ok(|rows| futures::stream::iter(rows.into_iter().map(Ok::<_, sea_orm::DbErr>)))
+    .try_flatten()
+    .map_ok(|r| {
+        let p = &r.position;
+        (
+            r.order_number.unwrap_or_default(),
+            p.currency.clone().unwrap_or_default(),
+            r.state.as_str().to_owned(),
+            [
+                p.total,
+                Some(p.expected),
+                Some(p.refunded),
+                Some(p.pending),
+                Some(p.outstanding()),
+            ],
+        )
+    })
+    .try_collect()
+    .await
+    .unwrap();
+    assert_eq!(small, all);
+    // Every story above is in it: both currencies of #G1, and no row for the orphan.
+    let states: Vec<(&str, &str, &str)> = all
+        .iter()
+        .map(|(n, c, s, _)| (n.as_str(), c.as_str(), s.as_str()))
+        .collect();
+    for want in [
+        ("#G1", "EUR", "MISMATCH"),
+        ("#G1", "USD", "NO_ACTIVITY"),
+        ("#G2", "EUR", "PENDING"),
+        ("#G3", "EUR", "UNVERIFIED"),
+        ("#G4", "USD", "NO_ACTIVITY"),
+        ("#G5", "USD", "OVER_REFUNDED"),
+    ] {
+        assert!(states.contains(&want), "{want:?} not in {states:?}");
+    }
+    assert!(!states.iter().any(|(n, _, _)| *n == "#NOWHERE"));
+    assert_eq!(
+        exported("?state=NO_ACTIVITY,MISMATCH").await,
+        listed(json!({"state": ["NO_ACTIVITY", "MISMATCH"]})).await
+    );
+    assert_eq!(
+        exported("?currency=eur").await,
+        listed(json!({"currency": "EUR"})).await
+    );
+    assert_eq!(
+        exported("?provider=RAINFOREST").await,
+        listed(json!({"provider": ["RAINFOREST"]})).await
+    );
+}
