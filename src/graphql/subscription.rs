@@ -35,7 +35,7 @@ fn refund_event(c: &RefundChange) -> RefundStatusEvent {
         previous_status: h.previous_status.as_deref().map(refund_status_from_db),
         status: refund_status_from_db(&h.status),
         occurred_at: h.occurred_at,
-        refund: RefundGql(c.refund.clone()),
+        refund: RefundGql::from(c.refund.clone()),
     }
 }
 

@@ -226,12 +226,17 @@ pub async fn page(
     };
     // Several providers/statuses: no index yields their rows in order, so the database
     // would read and sort every matching row. Each single combination is an ordered index
-    // range instead; merging the first `limit + 1` rows of each is the same page.
+    // range instead; merging the first `limit + 1` rows of each is the same page. The merge
+    // sorts keys only; the page's rows are then read by id.
     let mut parts = parts.iter().enumerate().map(|(i, p)| {
         sea_orm::sea_query::Query::select()
             .column(sea_orm::sea_query::Asterisk)
             .from_subquery(
-                one(p).into_query(),
+                one(p)
+                    .select_only()
+                    .column(refund::Column::Id)
+                    .column(refund::Column::CreatedAt)
+                    .into_query(),
                 sea_orm::sea_query::Alias::new(format!("part{i}")),
             )
             .to_owned()
@@ -240,15 +245,21 @@ pub async fn page(
     for p in parts {
         merged.union(sea_orm::sea_query::UnionType::All, p);
     }
-    let key_col = match sort.field {
-        SortField::CreatedAt => "created_at",
-        SortField::UpdatedAt | SortField::Amount => unreachable!("only created_at is split"),
-    };
+    debug_assert_eq!(sort.field, SortField::CreatedAt, "only created_at is split");
     merged
-        .order_by(sea_orm::sea_query::Alias::new(key_col), dir.clone())
-        .order_by(sea_orm::sea_query::Alias::new("id"), dir)
+        .order_by(sea_orm::sea_query::Alias::new("created_at"), dir.clone())
+        .order_by(sea_orm::sea_query::Alias::new("id"), dir.clone())
         .limit(limit + 1);
-    let stmt = backend.build(&merged);
+    let keys = backend.build(&merged);
+    let dir = if sort.descending { "DESC" } else { "ASC" };
+    let stmt = sea_orm::Statement {
+        sql: format!(
+            "SELECT refunds.* FROM refunds JOIN ({}) AS page ON refunds.id = page.id \
+             ORDER BY refunds.created_at {dir}, refunds.id {dir}",
+            keys.sql
+        ),
+        ..keys
+    };
     Ok(refund::Entity::find().from_raw_sql(stmt).all(db).await?)
 }
 

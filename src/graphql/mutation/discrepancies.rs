@@ -131,7 +131,7 @@ impl DiscrepancyMutations {
             .gql()?;
         txn.commit().await.gql()?;
         ctx.data_unchecked::<crate::events::Notifier>().notify();
-        Ok(RefundGql(r))
+        Ok(RefundGql::from(r))
     }
 }
 

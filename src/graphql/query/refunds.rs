@@ -2,7 +2,9 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use std::{collections::HashMap, sync::Arc};
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::error::GqlResultExt;
 use crate::{
@@ -91,6 +93,26 @@ impl From<RefundOrder> for Sort {
 
 pub type RefundConnection = Connection<String, RefundGql, TotalCount>;
 
+/// The orders of `rows`, by id, in one statement.
+async fn orders_of(
+    db: &DatabaseConnection,
+    rows: &[entity::refund::Model],
+) -> Result<HashMap<i64, Arc<entity::order::Model>>, sea_orm::DbErr> {
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.order_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(entity::order::Entity::find()
+        .filter(entity::order::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, Arc::new(o)))
+        .collect())
+}
+
 #[derive(Default)]
 pub struct RefundQueries;
 
@@ -105,7 +127,7 @@ impl RefundQueries {
             .one(db)
             .await
             .gql()?
-            .map(RefundGql))
+            .map(RefundGql::from))
     }
 
     /// Refunds across providers, filtered and ordered (newest first by default).
@@ -128,6 +150,19 @@ impl RefundQueries {
         let after = pagination::after(after)?;
         let has_previous = after.is_some();
         let rows = store::page(db, &query, sort, after, limit).await.gql()?;
+        // The page's orders in one read now, when asked for, rather than through the
+        // DataLoader, which waits for the nodes to ask (a third of a page's time).
+        let wants_orders = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("order")
+            .exists();
+        let orders = if wants_orders {
+            orders_of(db, &rows).await.gql()?
+        } else {
+            HashMap::new()
+        };
         let total = TotalCount::of(db, query.select(db.get_database_backend()));
         Ok(connection(
             rows,
@@ -137,7 +172,10 @@ impl RefundQueries {
                 key: store::sort_key(r, sort.field),
                 id: r.id,
             },
-            RefundGql,
+            |r| {
+                let order = r.order_id.and_then(|id| orders.get(&id).cloned());
+                RefundGql(r, order)
+            },
             total,
         ))
     }

@@ -132,7 +132,7 @@ impl DiscrepancyGql {
             .one(db)
             .await
             .gql()?
-            .map(RefundGql))
+            .map(RefundGql::from))
     }
 
     #[graphql(name = "return")]

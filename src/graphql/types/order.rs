@@ -61,7 +61,7 @@ impl OrderGql {
             .order_refunds(self.0.id)
             .await
             .gql()?;
-        Ok(rows.into_iter().map(RefundGql).collect())
+        Ok(rows.into_iter().map(RefundGql::from).collect())
     }
 
     /// The order reconciled, one entry per currency involved.

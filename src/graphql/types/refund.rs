@@ -10,7 +10,18 @@ use super::{
 use crate::error::GqlResultExt;
 use crate::graphql::{loaders::Loaders, scalars::DecimalScalar};
 
-pub struct RefundGql(pub refund::Model);
+/// A refund, with its order when the list that produced it read the orders of the whole
+/// page at once (otherwise `order` goes through the request's DataLoader).
+pub struct RefundGql(
+    pub refund::Model,
+    pub Option<std::sync::Arc<entity::order::Model>>,
+);
+
+impl From<refund::Model> for RefundGql {
+    fn from(m: refund::Model) -> Self {
+        RefundGql(m, None)
+    }
+}
 
 /// The crypto leg of a refund paid out in tokens.
 #[derive(SimpleObject)]
@@ -88,6 +99,9 @@ impl RefundGql {
         let Some(id) = self.0.order_id else {
             return Ok(None);
         };
+        if let Some(order) = self.1.as_ref().filter(|o| o.id == id) {
+            return Ok(Some(OrderGql(order.as_ref().clone())));
+        }
         Ok(ctx
             .data_unchecked::<Loaders>()
             .order(id)
