@@ -245,9 +245,12 @@ pub async fn page(
     for p in parts {
         merged.union(sea_orm::sea_query::UnionType::All, p);
     }
-    debug_assert_eq!(sort.field, SortField::CreatedAt, "only created_at is split");
+    let key_col = match sort.field {
+        SortField::CreatedAt => "created_at",
+        SortField::UpdatedAt | SortField::Amount => unreachable!("only created_at is split"),
+    };
     merged
-        .order_by(sea_orm::sea_query::Alias::new("created_at"), dir.clone())
+        .order_by(sea_orm::sea_query::Alias::new(key_col), dir.clone())
         .order_by(sea_orm::sea_query::Alias::new("id"), dir.clone())
         .limit(limit + 1);
     let keys = backend.build(&merged);
@@ -255,7 +258,7 @@ pub async fn page(
     let stmt = sea_orm::Statement {
         sql: format!(
             "SELECT refunds.* FROM refunds JOIN ({}) AS page ON refunds.id = page.id \
-             ORDER BY refunds.created_at {dir}, refunds.id {dir}",
+             ORDER BY refunds.{key_col} {dir}, refunds.id {dir}",
             keys.sql
         ),
         ..keys
