@@ -17,6 +17,13 @@ use super::{
 };
 use crate::AppState;
 
+/// Bytes read from a connection at a time. The WebSocket library zero-fills this much of its
+/// buffer before every read attempt, and the connection's read side is polled each time a
+/// subscription yields: at the library's default (128 KiB) that fill was 38 % of the
+/// server's CPU with 5,000 subscribers (BENCHMARKS.md §5), and 640 MB of touched buffers.
+/// Clients send only small protocol messages; a longer one is read in several chunks.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// A browser page of another origin may not open a subscription (browsers send `Origin`;
 /// other clients do not).
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -43,6 +50,7 @@ pub async fn handler(
     }
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             let schema = state.schema.clone();
             let config = state.config.clone();
