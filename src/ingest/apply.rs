@@ -45,7 +45,7 @@ pub struct ApplySummary {
 }
 
 /// Every amount the ledger will sum must be storable exactly (see `check_storable`).
-fn check_amounts(ev: &NormalizedEvent) -> Result<(), ApplyError> {
+pub(super) fn check_amounts(ev: &NormalizedEvent) -> Result<(), ApplyError> {
     use crate::domain::money::check_storable;
     let mut amounts = Vec::new();
     if let Some(o) = &ev.order {

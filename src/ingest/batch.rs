@@ -23,11 +23,11 @@ use crate::{
     reconcile::ReconSettings,
 };
 
-struct Job {
-    provider: Provider,
-    auth: Authenticated,
-    received_at: DateTime<Utc>,
-    parsed: Result<NormalizedEvent, Unprocessable>,
+pub(super) struct Job {
+    pub(super) provider: Provider,
+    pub(super) auth: Authenticated,
+    pub(super) received_at: DateTime<Utc>,
+    pub(super) parsed: Result<NormalizedEvent, Unprocessable>,
     reply: oneshot::Sender<Result<Outcome, DbErr>>,
 }
 
@@ -45,6 +45,7 @@ pub struct Inbox {
     db: DatabaseConnection,
     tx: mpsc::Sender<Job>,
     batches: Arc<AtomicU64>,
+    set_based: Arc<AtomicU64>,
     applied: Arc<Applied>,
 }
 
@@ -59,13 +60,14 @@ impl Inbox {
     ) -> Inbox {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
         let batches = Arc::new(AtomicU64::new(0));
+        let set_based = Arc::new(AtomicU64::new(0));
         let (writer_db, url) = (db.clone(), url.to_owned());
-        let counter = batches.clone();
+        let counters = (batches.clone(), set_based.clone());
         // Its own thread: on the shared runtime the writer would wait behind every request
         // task after each of its statements, and it is the one thing that must not wait.
         let job = async move {
             let db = writer_connection(writer_db, &url, statements).await;
-            writer(db, settings, rx, max_batch.max(1), counter).await
+            writer(db, settings, rx, max_batch.max(1), counters).await
         };
         let spawned = std::thread::Builder::new()
             .name("inbox-writer".into())
@@ -85,6 +87,7 @@ impl Inbox {
             db,
             tx,
             batches,
+            set_based,
             applied: Arc::new(Applied::new(REMEMBERED)),
         }
     }
@@ -97,6 +100,11 @@ impl Inbox {
     /// Batches the writer has taken so far.
     pub fn batches(&self) -> u64 {
         self.batches.load(Ordering::Relaxed)
+    }
+
+    /// Batches committed set-based (`bulk.rs`) so far.
+    pub fn set_based_batches(&self) -> u64 {
+        self.set_based.load(Ordering::Relaxed)
     }
 
     /// Stores and applies one authenticated webhook; returns once the outcome is committed.
@@ -165,7 +173,7 @@ async fn writer(
     settings: ReconSettings,
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
-    batches: Arc<AtomicU64>,
+    (batches, set_based): (Arc<AtomicU64>, Arc<AtomicU64>),
 ) {
     let mut jobs = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut jobs, max_batch).await > 0 {
@@ -174,15 +182,38 @@ async fn writer(
         metrics::histogram!("refund_recon_ingest_batch_size").record(batch.len() as f64);
         // Its own task: a panic in one batch drops that batch's answers (each request then
         // answers 503 and the provider retries), and the writer goes on.
-        let (db, settings) = (db.clone(), settings.clone());
-        if let Err(e) = tokio::spawn(async move { store_batch(&db, &settings, batch).await }).await
+        let (db, settings, set_based) = (db.clone(), settings.clone(), set_based.clone());
+        if let Err(e) =
+            tokio::spawn(async move { store_batch(&db, &settings, batch, &set_based).await }).await
         {
             tracing::error!(error = %e, "an ingest batch failed");
         }
     }
 }
 
-async fn store_batch(db: &DatabaseConnection, settings: &ReconSettings, jobs: Vec<Job>) {
+async fn store_batch(
+    db: &DatabaseConnection,
+    settings: &ReconSettings,
+    jobs: Vec<Job>,
+    set_based: &AtomicU64,
+) {
+    // A single event goes the per-event way: nothing to share, and that path retries.
+    if jobs.len() > 1 && super::bulk::eligible(&jobs) {
+        match store_bulk(db, settings, &jobs).await {
+            Ok(Some(outcomes)) => {
+                set_based.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("refund_recon_ingest_set_based_batches_total").increment(1);
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+                return;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!(error = %e, "set-based batch rolled back; storing it event by event")
+            }
+        }
+    }
     if jobs.len() > 1 {
         match store_together(db, settings, &jobs).await {
             Ok(outcomes) => {
@@ -199,6 +230,30 @@ async fn store_batch(db: &DatabaseConnection, settings: &ReconSettings, jobs: Ve
     for job in jobs {
         let outcome = ingest(db, job.provider, &job.auth, job.received_at, settings).await;
         let _ = job.reply.send(outcome);
+    }
+}
+
+/// The batch set-based (`bulk.rs`), committed; `None` (rolled back) when it needs the
+/// per-event path.
+async fn store_bulk(
+    db: &DatabaseConnection,
+    settings: &ReconSettings,
+    jobs: &[Job],
+) -> Result<Option<Vec<Outcome>>, DbErr> {
+    let txn = crate::store::begin_write(db).await?;
+    match super::bulk::store(&txn, jobs, settings).await {
+        Ok(Some(outcomes)) => {
+            txn.commit().await?;
+            Ok(Some(outcomes))
+        }
+        Ok(None) => {
+            txn.rollback().await?;
+            Ok(None)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
     }
 }
 

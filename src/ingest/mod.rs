@@ -5,6 +5,7 @@
 
 mod apply;
 mod batch;
+mod bulk;
 mod refund;
 pub mod replay;
 mod returns;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{refund, refund_status_history};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, TryIntoModel};
 
 use super::{
     apply::{ApplyError, ApplySummary, RefundChange},
@@ -71,19 +71,28 @@ fn fee_money(f: &RefundFacts, known_currency: Option<&str>) -> Option<crate::dom
     crate::domain::Money::from_minor(minor, currency).ok()
 }
 
-pub async fn apply(
-    db: &impl ConnectionTrait,
+/// What one event makes of a refund: the row to write (`am`), the same as a model
+/// (`row`; id 0 when new), the status decision and the status it replaced.
+pub(super) struct Merged {
+    pub am: refund::ActiveModel,
+    pub row: refund::Model,
+    pub decision: StatusDecision,
+    pub previous: Option<RefundStatus>,
+}
+
+/// The refund after event `f`, from its current row (`None`: first seen). Pure: the
+/// single-event path writes `am`, the set-based path (`bulk.rs`) keeps `row` and writes
+/// the batch's last state.
+pub(super) fn merge(
+    cur: Option<&refund::Model>,
     ctx: &Ctx,
     f: &RefundFacts,
-    summary: &mut ApplySummary,
-) -> Result<(), ApplyError> {
-    let order_id = resolve_order(db, ctx, f).await?;
-    let existing =
-        store::refunds::find_by_provider_id(db, ctx.provider, &f.provider_refund_id).await?;
+    order_id: Option<i64>,
+) -> Result<Merged, ApplyError> {
     let first_ref = f.link.refs.first();
-    let (row, decision, previous) = match existing {
+    let (am, decision, previous) = match cur {
         None => {
-            let m = refund::ActiveModel {
+            let am = refund::ActiveModel {
                 provider: Set(ctx.provider.slug().to_owned()),
                 provider_refund_id: Set(f.provider_refund_id.clone()),
                 order_id: Set(order_id),
@@ -106,10 +115,8 @@ pub async fn apply(
                 created_at: Set(ctx.now),
                 updated_at: Set(ctx.now),
                 ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            (m, StatusDecision::Apply, None)
+            };
+            (am, StatusDecision::Apply, None)
         }
         Some(cur) => {
             let cur_status: RefundStatus = cur
@@ -188,23 +195,84 @@ pub async fn apply(
             am.details = Set(merge_details(&cur.details, &f.details, newer));
             am.updated_at = Set(ctx.now);
             let prev = decision.applied().then_some(cur_status);
-            (am.update(db).await?, decision, prev)
+            (am, decision, prev)
         }
     };
-    let hist = refund_status_history::ActiveModel {
-        refund_id: Set(row.id),
+    let mut whole = am.clone();
+    if cur.is_none() {
+        whole.id = Set(0);
+    }
+    let row = whole.try_into_model()?;
+    Ok(Merged {
+        am,
+        row,
+        decision,
+        previous,
+    })
+}
+
+/// The status-history row of event `f` on refund `refund_id`.
+pub(super) fn history_row(
+    ctx: &Ctx,
+    f: &RefundFacts,
+    refund_id: i64,
+    m: &Merged,
+) -> refund_status_history::ActiveModel {
+    refund_status_history::ActiveModel {
+        refund_id: Set(refund_id),
         webhook_event_id: Set(Some(ctx.webhook_event_id)),
         status: Set(f.status.as_str().to_owned()),
         provider_status: Set(f.provider_status.clone()),
-        previous_status: Set(previous.map(|s| s.as_str().to_owned())),
+        previous_status: Set(m.previous.map(|s| s.as_str().to_owned())),
         occurred_at: Set(ctx.occurred_at),
         received_at: Set(ctx.received_at),
-        applied: Set(decision.applied()),
-        note: Set(note(decision)),
+        applied: Set(m.decision.applied()),
+        note: Set(note(m.decision)),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
+}
+
+/// The STATUS_CONFLICT an event contradicting a final status raises.
+pub(super) fn conflict(
+    ctx: &Ctx,
+    f: &RefundFacts,
+    row: &refund::Model,
+) -> discrepancies::NewDiscrepancy {
+    let detail = format!(
+        "{} refund {} is {} but a later event says {} (provider status `{}`)",
+        ctx.provider, row.provider_refund_id, row.status, f.status, f.provider_status
+    );
+    discrepancies::NewDiscrepancy {
+        kind: discrepancies::Kind::StatusConflict,
+        dedupe_key: format!(
+            "STATUS_CONFLICT:refund:{}:event:{}",
+            row.id, ctx.webhook_event_id
+        ),
+        order_id: row.order_id,
+        refund_id: Some(row.id),
+        return_id: None,
+        amount: row.amount.map(Into::into),
+        currency: row.currency.clone(),
+        detail,
+    }
+}
+
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    f: &RefundFacts,
+    summary: &mut ApplySummary,
+) -> Result<(), ApplyError> {
+    let order_id = resolve_order(db, ctx, f).await?;
+    let existing =
+        store::refunds::find_by_provider_id(db, ctx.provider, &f.provider_refund_id).await?;
+    let merged = merge(existing.as_ref(), ctx, f, order_id)?;
+    let row = match existing {
+        None => merged.am.clone().insert(db).await?,
+        Some(_) => merged.am.clone().update(db).await?,
+    };
+    let hist = history_row(ctx, f, row.id, &merged).insert(db).await?;
+    let (decision, previous) = (merged.decision, merged.previous);
     summary.refund_id = Some(row.id);
     summary.touched_refunds.push(row.id);
     summary.touched_orders.extend(row.order_id);
@@ -221,28 +289,7 @@ pub async fn apply(
         StatusDecision::Stale => summary.not_applied += 1,
         StatusDecision::Conflict => {
             summary.not_applied += 1;
-            let detail = format!(
-                "{} refund {} is {} but a later event says {} (provider status `{}`)",
-                ctx.provider, row.provider_refund_id, row.status, f.status, f.provider_status
-            );
-            let id = discrepancies::raise(
-                db,
-                discrepancies::NewDiscrepancy {
-                    kind: discrepancies::Kind::StatusConflict,
-                    dedupe_key: format!(
-                        "STATUS_CONFLICT:refund:{}:event:{}",
-                        row.id, ctx.webhook_event_id
-                    ),
-                    order_id: row.order_id,
-                    refund_id: Some(row.id),
-                    return_id: None,
-                    amount: row.amount.map(Into::into),
-                    currency: row.currency.clone(),
-                    detail,
-                },
-                ctx.now,
-            )
-            .await?;
+            let id = discrepancies::raise(db, conflict(ctx, f, &row), ctx.now).await?;
             summary.discrepancies_raised.extend(id);
         }
     }

@@ -25,8 +25,6 @@ const ORDER_KINDS: [Kind; 6] = [
     Kind::FailedRefund,
 ];
 
-const REFUND_KINDS: [Kind; 2] = [Kind::OrphanRefund, Kind::StuckRefund];
-
 fn new(
     kind: Kind,
     key: String,
@@ -222,6 +220,25 @@ pub async fn evaluate_refund(
     let Some(r) = refund::Entity::find_by_id(refund_id).one(db).await? else {
         return Ok(());
     };
+    sync(
+        db,
+        Condition::all().add(entity::discrepancy::Column::RefundId.eq(refund_id)),
+        &REFUND_KINDS,
+        refund_holdings(&r, s, now),
+        now,
+    )
+    .await
+}
+
+/// Kinds the refund-level rules raise and close.
+pub const REFUND_KINDS: [Kind; 2] = [Kind::OrphanRefund, Kind::StuckRefund];
+
+/// The refund-level discrepancies that hold for `r` at `now`.
+pub fn refund_holdings(
+    r: &refund::Model,
+    s: &ReconSettings,
+    now: DateTime<Utc>,
+) -> Vec<NewDiscrepancy> {
     let mut holding = Vec::new();
     if r.order_id.is_none() && now - r.created_at >= s.orphan_grace {
         holding.push(new(
@@ -265,14 +282,7 @@ pub async fn evaluate_refund(
             ));
         }
     }
-    sync(
-        db,
-        Condition::all().add(entity::discrepancy::Column::RefundId.eq(refund_id)),
-        &REFUND_KINDS,
-        holding,
-        now,
-    )
-    .await
+    holding
 }
 
 async fn sync(

@@ -3,9 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use entity::{order, order_ref, refund};
+use std::collections::HashMap;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    Set, sea_query::Expr,
+    QuerySelect, Set, sea_query::Expr,
 };
 
 use crate::domain::{ExternalRef, OrderFacts};
@@ -35,10 +37,86 @@ pub async fn find_by_link(
                 .add(order_ref::Column::Value.eq(&r.value)),
         );
     }
-    let Some(found) = order_ref::Entity::find().filter(cond).one(db).await? else {
+    // The first of the event's references that is known decides (as `owners_of_refs`).
+    let found = order_ref::Entity::find().filter(cond).all(db).await?;
+    let Some(owner) = refs.iter().find_map(|r| {
+        found
+            .iter()
+            .find(|f| f.kind == r.kind && f.value == r.value)
+            .map(|f| f.order_id)
+    }) else {
         return Ok(None);
     };
-    order::Entity::find_by_id(found.order_id).one(db).await
+    order::Entity::find_by_id(owner).one(db).await
+}
+
+/// The orders these numbers name, by number (one statement for a batch of events).
+pub async fn ids_by_number(
+    db: &impl ConnectionTrait,
+    numbers: &[&str],
+) -> Result<HashMap<String, i64>, DbErr> {
+    if numbers.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, Option<String>)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .column(order::Column::OrderNumber)
+        .filter(order::Column::OrderNumber.is_in(numbers.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| n.map(|n| (n, id)))
+        .collect())
+}
+
+/// The orders owning these references, by (kind, value) (one statement for a batch).
+pub async fn owners_of_refs(
+    db: &impl ConnectionTrait,
+    refs: &[&ExternalRef],
+) -> Result<HashMap<(String, String), i64>, DbErr> {
+    let mut cond = Condition::any();
+    for r in refs {
+        cond = cond.add(
+            Condition::all()
+                .add(order_ref::Column::Kind.eq(&r.kind))
+                .add(order_ref::Column::Value.eq(&r.value)),
+        );
+    }
+    if cond.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(order_ref::Entity::find()
+        .filter(cond)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| ((r.kind, r.value), r.order_id))
+        .collect())
+}
+
+/// `add_refs` for many orders in one statement.
+pub async fn add_refs_many(
+    db: &impl ConnectionTrait,
+    refs: &[(i64, &ExternalRef)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    order_ref::Entity::insert_many(refs.iter().map(|(order_id, r)| order_ref::ActiveModel {
+        order_id: Set(*order_id),
+        kind: Set(r.kind.clone()),
+        value: Set(r.value.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }))
+    .on_conflict_do_nothing_on([order_ref::Column::Kind, order_ref::Column::Value])
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// Where an order's total came from; the order book (import, API) outranks providers.

@@ -164,3 +164,220 @@ async fn a_redelivery_of_an_applied_event_is_answered_without_the_database() {
         "redeliveries ran SQL"
     );
 }
+
+/// Polls `f` until `done` (it must not finish first: the writer is held).
+async fn poll_until<F: futures::Stream + Unpin>(
+    f: &mut F,
+    what: &str,
+    mut done: impl FnMut() -> bool,
+) {
+    use futures::StreamExt;
+    for _ in 0..2000 {
+        tokio::select! {
+            _ = f.next() => panic!("answered while the writer was held ({what})"),
+            _ = tokio::time::sleep(Duration::from_millis(5)) => if done() { return },
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// As `two_batches`, with `rest` reaching the writer in the order given: each is sent once
+/// the previous one is queued.
+async fn ordered_batch(app: &TestApp, first: String, rest: &[String]) -> (Answer, Vec<Answer>) {
+    use futures::{StreamExt, stream::FuturesOrdered};
+    let lock = hold_writer(app).await;
+    let before = app.inbox.batches();
+    let mut head = FuturesOrdered::new();
+    head.push_back(app.unipayment(&first));
+    poll_until(&mut head, "the first batch", || {
+        app.inbox.batches() == before + 1
+    })
+    .await;
+    let mut queued = FuturesOrdered::new();
+    for (i, b) in rest.iter().enumerate() {
+        queued.push_back(app.unipayment(b));
+        poll_until(&mut queued, "the next to queue", || {
+            app.inbox.waiting() == i + 1
+        })
+        .await;
+    }
+    lock.rollback().await.unwrap();
+    let (head, answers) = tokio::join!(head.collect::<Vec<_>>(), queued.collect::<Vec<_>>());
+    assert_eq!(
+        app.inbox.batches(),
+        before + 2,
+        "the queued webhooks were one batch"
+    );
+    (head.into_iter().next().unwrap(), answers)
+}
+
+/// A UniPayment refund event at `notify_time`, linked by invoice and, when given, by
+/// order number.
+fn refund_at(
+    id: &str,
+    invoice: &str,
+    order: Option<&str>,
+    amount: &str,
+    status: &str,
+    at: &str,
+) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&unipayment_refund(id, invoice, amount, status)).unwrap();
+    v["notify_time"] = serde_json::json!(at);
+    v["notify_id"] = serde_json::json!(format!("n-{id}-{status}-{at}"));
+    if let Some(o) = order {
+        v["order_id"] = serde_json::json!(o);
+    }
+    v.to_string()
+}
+
+/// An answer's code and word (`status`, or `error` when it is not 2xx).
+fn label(a: &Answer) -> (u16, String) {
+    let word = if a.status == 200 {
+        &a.body["status"]
+    } else {
+        &a.body["error"]
+    };
+    (a.status, word.as_str().unwrap_or_default().to_owned())
+}
+
+/// Everything the events left, as a client sees it: refunds with their history, order
+/// links and references, and the open discrepancies.
+async fn state(app: &TestApp) -> serde_json::Value {
+    let mut v = serde_json::json!({});
+    for (list, query, key) in [
+        (
+            "refunds",
+            "{ refunds(first: 20) { nodes { provider providerRefundId status providerStatus
+               amount { amount currency } fee { amount currency } reason
+               order { orderNumber } orderReference { kind value }
+               history { status providerStatus occurredAt applied note } } } }",
+            "providerRefundId",
+        ),
+        (
+            "orders",
+            "{ orders(first: 20) { nodes { orderNumber refs { kind value } } } }",
+            "orderNumber",
+        ),
+        (
+            "discrepancies",
+            "{ discrepancies(first: 20, filter: {status: [OPEN, ACKNOWLEDGED]}) { nodes {
+               kind status detail amount { amount currency }
+               refund { providerRefundId } order { orderNumber } } } }",
+            "detail",
+        ),
+    ] {
+        let r = app.graphql(query, serde_json::json!({})).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        let mut nodes = r["data"][list]["nodes"].as_array().unwrap().clone();
+        nodes.sort_by_key(|n| n[key].to_string());
+        v[list] = serde_json::Value::Array(nodes);
+    }
+    v
+}
+
+#[tokio::test]
+async fn a_batch_stores_exactly_what_the_same_events_store_one_by_one() {
+    let orders = "mutation { upsertOrders(orders: [
+        {orderNumber: \"ORD-1\", total: \"10.00\", currency: \"USD\",
+         refs: [{kind: \"unipayment_invoice\", value: \"INV-1\"}]},
+        {orderNumber: \"ORD-2\", total: \"50.00\", currency: \"USD\"}]) { orders { id } } }";
+    let t = |s: u32| format!("2026-11-20T10:00:{s:02}Z");
+    let mut events = vec![
+        // Linked by reference; then applied; then a late event that is stale.
+        refund_at("B-1", "INV-1", None, "15.00", "New", &t(1)),
+        refund_at("B-1", "INV-1", None, "15.00", "Approved", &t(2)),
+        // Linked by number; the order then also answers to INV-NEW ...
+        refund_at("B-2", "INV-NEW", Some("ORD-2"), "20.00", "Completed", &t(3)),
+        // ... which links this one, in the same batch.
+        refund_at("B-3", "INV-NEW", None, "5.00", "Approved", &t(4)),
+        refund_at("B-1", "INV-1", None, "15.00", "New", &t(0)),
+        // No order anywhere.
+        refund_at("B-4", "INV-UNKNOWN", None, "7.00", "Approved", &t(5)),
+        // Final, then contradicted.
+        refund_at("B-5", "INV-1", None, "1.00", "Completed", &t(6)),
+        refund_at("B-5", "INV-1", None, "1.00", "Failed", &t(7)),
+        // Authentic, not JSON.
+        "not json at all".into(),
+    ];
+    // The same delivery twice.
+    events.push(events[1].clone());
+
+    // One by one: each answered before the next is sent.
+    let alone = spawn_app().await;
+    assert!(
+        alone
+            .graphql(orders, serde_json::json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
+    let mut answers_alone = Vec::new();
+    for e in &events {
+        let a = alone.unipayment(e).await;
+        answers_alone.push(label(&a));
+    }
+    let batches_alone = alone.inbox.batches();
+
+    // Together: one batch behind a first event.
+    let together = spawn_app().await;
+    assert!(
+        together
+            .graphql(orders, serde_json::json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
+    let first = refund_at("B-0", "INV-0", None, "1.00", "Approved", &t(0));
+    alone.unipayment(&first).await.assert(200, "accepted");
+    let (head, answers) = ordered_batch(&together, first, &events).await;
+    head.assert(200, "accepted");
+    let answers_together: Vec<_> = answers.iter().map(label).collect();
+
+    assert_eq!(
+        together.inbox.set_based_batches(),
+        1,
+        "the batch was stored set-based"
+    );
+    assert_eq!(answers_together, answers_alone);
+    assert_eq!(
+        answers_alone
+            .iter()
+            .map(|a| a.1.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "accepted",
+            "accepted",
+            "accepted",
+            "accepted",
+            "accepted",
+            "accepted",
+            "accepted",
+            "accepted",
+            "unprocessable",
+            "duplicate"
+        ]
+    );
+    // Each its own batch (the redelivery is answered from memory, without the writer).
+    assert_eq!(batches_alone, events.len() as u64 - 1);
+    assert_eq!(alone.inbox.set_based_batches(), 0);
+    let (a, b) = (state(&alone).await, state(&together).await);
+    assert_eq!(a, b, "one by one:\n{a:#}\n\ntogether:\n{b:#}");
+    // What the comparison stands on.
+    let kinds: Vec<&str> = a["discrepancies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    for k in ["OVER_REFUND", "STATUS_CONFLICT"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    let b3 = a["refunds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["providerRefundId"] == "B-3")
+        .unwrap();
+    assert_eq!(b3["order"]["orderNumber"], "ORD-2", "{b3}");
+}
