@@ -441,13 +441,20 @@ async fn evaluate_touched(
     for id in orders {
         evaluate::evaluate_order(txn, id, settings, now).await?;
     }
-    let mut holding = Vec::new();
+    // A refund new in this batch has no discrepancy yet: what holds for it is opened in
+    // one go; for the others, as one event would.
+    let (mut holding, mut fresh) = (Vec::new(), Vec::new());
     for s in slots.values() {
         for d in evaluate::refund_holdings(&s.now, settings, now) {
             holding.push(d.dedupe_key.clone());
-            discrepancies::ensure_open(txn, d, now).await?;
+            if s.before.is_none() {
+                fresh.push(d);
+            } else {
+                discrepancies::ensure_open(txn, d, now).await?;
+            }
         }
     }
+    discrepancies::raise_many(txn, fresh, now).await?;
     let known: Vec<i64> = slots
         .values()
         .filter(|s| s.before.is_some())

@@ -45,43 +45,93 @@ pub struct NewDiscrepancy {
     pub detail: String,
 }
 
+fn open_row(d: &NewDiscrepancy, now: DateTime<Utc>) -> discrepancy::ActiveModel {
+    discrepancy::ActiveModel {
+        kind: Set(d.kind.as_str().to_owned()),
+        status: Set("OPEN".into()),
+        dedupe_key: Set(d.dedupe_key.clone()),
+        order_id: Set(d.order_id),
+        refund_id: Set(d.refund_id),
+        return_id: Set(d.return_id),
+        amount: Set(d.amount.map(Into::into)),
+        currency: Set(d.currency.clone()),
+        detail: Set(d.detail.clone()),
+        detected_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+fn opened(id: i64, detail: String, now: DateTime<Utc>) -> discrepancy_history::ActiveModel {
+    discrepancy_history::ActiveModel {
+        discrepancy_id: Set(id),
+        status: Set("OPEN".into()),
+        note: Set(Some(detail)),
+        actor: Set("system".into()),
+        at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// Opens a discrepancy unless one with the same key exists. Returns the new id.
 pub async fn raise(
     db: &impl ConnectionTrait,
     d: NewDiscrepancy,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, DbErr> {
-    let res = discrepancy::Entity::insert(discrepancy::ActiveModel {
-        kind: Set(d.kind.as_str().to_owned()),
-        status: Set("OPEN".into()),
-        dedupe_key: Set(d.dedupe_key),
-        order_id: Set(d.order_id),
-        refund_id: Set(d.refund_id),
-        return_id: Set(d.return_id),
-        amount: Set(d.amount.map(Into::into)),
-        currency: Set(d.currency),
-        detail: Set(d.detail.clone()),
-        detected_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([discrepancy::Column::DedupeKey])
-    .exec(db)
-    .await?;
+    let res = discrepancy::Entity::insert(open_row(&d, now))
+        .on_conflict_do_nothing_on([discrepancy::Column::DedupeKey])
+        .exec(db)
+        .await?;
     let TryInsertResult::Inserted(r) = res else {
         return Ok(None);
     };
-    discrepancy_history::ActiveModel {
-        discrepancy_id: Set(r.last_insert_id),
-        status: Set("OPEN".into()),
-        note: Set(Some(d.detail)),
-        actor: Set("system".into()),
-        at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    opened(r.last_insert_id, d.detail, now).insert(db).await?;
     Ok(Some(r.last_insert_id))
+}
+
+/// `raise` for many at once, in two statements whatever their number. Returns the ids
+/// opened (keys that existed are left as they are).
+pub async fn raise_many(
+    db: &impl ConnectionTrait,
+    ds: Vec<NewDiscrepancy>,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    use sea_orm::{
+        QueryTrait,
+        sea_query::{OnConflict, Query},
+    };
+    if ds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut insert =
+        discrepancy::Entity::insert_many(ds.iter().map(|d| open_row(d, now))).into_query();
+    insert
+        .on_conflict(
+            OnConflict::column(discrepancy::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([
+            discrepancy::Column::Id,
+            discrepancy::Column::DedupeKey,
+        ]));
+    let mut details: std::collections::HashMap<String, String> =
+        ds.into_iter().map(|d| (d.dedupe_key, d.detail)).collect();
+    let mut ids = Vec::new();
+    let mut history = Vec::new();
+    for r in db.query_all(&insert).await? {
+        let id: i64 = r.try_get("", "id")?;
+        let key: String = r.try_get("", "dedupe_key")?;
+        ids.push(id);
+        history.push(opened(id, details.remove(&key).unwrap_or_default(), now));
+    }
+    if !history.is_empty() {
+        discrepancy_history::Entity::insert_many(history)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(ids)
 }
 
 /// Kinds raised and closed by the rules (STATUS_CONFLICT is raised by ingestion and closed
