@@ -4,7 +4,8 @@
 //! single-row inserts through sqlx with the same durability (DB ceiling).
 //!
 //! `cargo bench --bench ingest` (SQLite in a temp dir; `BENCH_DATABASE_URL` for PostgreSQL,
-//! emptied first). `BENCH_EVENTS=N` events per scenario (default 4000).
+//! emptied first). `BENCH_EVENTS=N` events per scenario (default 4000); `BENCH_CONNS=1,16,64`
+//! the concurrencies measured.
 
 #![allow(clippy::print_stdout)]
 
@@ -260,7 +261,12 @@ async fn main() {
         round_trip.as_secs_f64() * 1e6
     );
     let mut last = signed(0);
-    for (i, conc) in [1usize, 16, 64].into_iter().enumerate() {
+    // `BENCH_CONNS=64` (a comma list) runs only those concurrencies, e.g. to profile one.
+    let conns: Vec<usize> = std::env::var("BENCH_CONNS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 16, 64]);
+    for (i, conc) in conns.into_iter().enumerate() {
         let bodies = signed(1_000_000 * (i as u64 + 1));
         let batches = inbox.batches();
         let sql = statements.load(Ordering::Relaxed);
