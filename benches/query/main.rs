@@ -2,7 +2,9 @@
 //! `refunds` connection with a provider + status filter (first page, and a page ~100,000
 //! rows deep reached by cursor) and `refundSummary` on the same filter, as GraphQL POSTs over
 //! HTTP, each beside the equivalent hand-written SQL run on the same database in the same
-//! run (alternating, so both see the same disturbances).
+//! run (alternating, so both see the same disturbances). A floor row serves the first page's
+//! 50 nodes from memory through a bare async-graphql schema (`floor.rs`): the least any
+//! GraphQL-over-HTTP answer of that shape costs here.
 //!
 //! `cargo bench --bench query` (SQLite in a temp dir), or with
 //! `BENCH_DATABASE_URL=postgres://…/db` (emptied first). `BENCH_REFUNDS=N` changes the size,

@@ -112,10 +112,9 @@ pub async fn raise_many(
                 .do_nothing()
                 .to_owned(),
         )
-        .returning(Query::returning().columns([
-            discrepancy::Column::Id,
-            discrepancy::Column::DedupeKey,
-        ]));
+        .returning(
+            Query::returning().columns([discrepancy::Column::Id, discrepancy::Column::DedupeKey]),
+        );
     let mut details: std::collections::HashMap<String, String> =
         ds.into_iter().map(|d| (d.dedupe_key, d.detail)).collect();
     let mut ids = Vec::new();
