@@ -3,16 +3,21 @@
 //! (`{"authorization": "Bearer <key>"}`, `Authorization` accepted too); a bad key ends the
 //! connection with the protocol's error.
 
-use async_graphql::Data;
+use std::sync::Arc;
+
+use async_graphql::{Data, Executor, Request};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     extract::{State, WebSocketUpgrade},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use futures::{StreamExt, stream::BoxStream};
 
 use super::{
+    AppSchema,
     auth::{Caller, caller_from_header},
+    coded,
     loaders::Loaders,
 };
 use crate::AppState;
@@ -23,6 +28,33 @@ use crate::AppState;
 /// server's CPU with 5,000 subscribers (BENCHMARKS.md §5), and 640 MB of touched buffers.
 /// Clients send only small protocol messages; a longer one is read in several chunks.
 const READ_BUFFER: usize = 4 * 1024;
+
+/// The schema as served over WebSocket: every error carries `extensions.code`, as over HTTP
+/// (a query refused by validation or the limits has none of its own).
+#[derive(Clone)]
+struct Coded(AppSchema);
+
+impl Executor for Coded {
+    async fn execute(&self, request: Request) -> async_graphql::Response {
+        let mut resp = self.0.execute(request).await;
+        coded(&mut resp);
+        resp
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        self.0
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(|mut resp| {
+                coded(&mut resp);
+                resp
+            })
+            .boxed()
+    }
+}
 
 /// A browser page of another origin may not open a subscription (browsers send `Origin`;
 /// other clients do not).
@@ -52,7 +84,7 @@ pub async fn handler(
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
-            let schema = state.schema.clone();
+            let schema = Coded(state.schema.clone());
             let config = state.config.clone();
             let db = state.db.clone();
             let notifier = state.notifier.clone();

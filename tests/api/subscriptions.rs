@@ -285,3 +285,40 @@ async fn a_discrepancy_status_filter_applies_to_each_change() {
     .await;
     ws.assert_quiet().await;
 }
+
+#[tokio::test]
+async fn errors_over_websocket_carry_a_code_on_both_protocols() {
+    let app = spawn_app().await;
+    for proto in [TRANSPORT_WS, LEGACY_WS] {
+        // Refused by validation (no such field), by the limits (too deep), and by the
+        // resolver (a cursor from elsewhere): each error says why in `extensions.code`.
+        let deep = format!(
+            "subscription {{ refundStatusChanged {{ refund {} }} }}",
+            "{ order { refunds ".repeat(8) + "{ id }" + &" } }".repeat(8)
+        );
+        for (query, vars) in [
+            (
+                "subscription { refundStatusChanged { noSuchField } }".to_owned(),
+                json!({}),
+            ),
+            (deep, json!({})),
+            (REFUNDS.to_owned(), json!({"since": "garbage"})),
+        ] {
+            let mut ws = Ws::connect(&app, proto, None).await.unwrap();
+            ws.subscribe("1", &query, vars).await;
+            let errors = match ws.next_event(std::time::Duration::from_secs(5)).await {
+                Some(Err(e)) => e,
+                other => panic!("{proto}: expected an error for {query}, got {other:?}"),
+            };
+            let errors = errors.as_array().cloned().unwrap_or_else(|| vec![errors]);
+            assert!(!errors.is_empty(), "{proto}: {query}");
+            for e in &errors {
+                assert_eq!(
+                    e["extensions"]["code"], "BAD_USER_INPUT",
+                    "{proto}: {query}: {e}"
+                );
+            }
+            ws.close().await;
+        }
+    }
+}
