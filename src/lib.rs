@@ -38,6 +38,7 @@ pub struct AppState {
     pub inbox: ingest::Inbox,
     /// Fans refund status changes out to this instance's subscribers.
     pub refund_hub: events::hub::FeedHub<store::feed::RefundChange>,
+    pub discrepancy_hub: events::hub::FeedHub<store::feed::DiscrepancyChange>,
     /// SQL statements run by this app (also exported as a Prometheus counter).
     pub statements: Arc<AtomicU64>,
 }
@@ -66,11 +67,13 @@ impl App {
         let config = Arc::new(config);
         let notifier = events::Notifier::default();
         let refund_hub = events::hub::FeedHub::new(config.feed_buffer);
+        let discrepancy_hub = events::hub::FeedHub::new(config.feed_buffer);
         let schema = graphql::build_schema(&config.graphql)
             .data(db.clone())
             .data(config.clone())
             .data(notifier.clone())
             .data(refund_hub.clone())
+            .data(discrepancy_hub.clone())
             .finish();
         let inbox = ingest::Inbox::start(
             db.clone(),
@@ -89,6 +92,7 @@ impl App {
                 schema,
                 notifier,
                 refund_hub,
+                discrepancy_hub,
                 statements,
             },
         })
@@ -115,7 +119,7 @@ impl App {
             .state
             .notifier
             .listen_postgres(&self.state.config.database_url);
-        let hub_task = self.start_hubs().await?;
+        let hub_tasks = self.start_hubs().await?;
         tracing::info!(address = %listener.local_addr()?, "listening");
         let router = http::router(self.state);
         let served = axum::serve(listener, router)
@@ -123,7 +127,9 @@ impl App {
             .await
             .context("server error");
         sweeper.abort();
-        hub_task.abort();
+        for t in hub_tasks {
+            t.abort();
+        }
         if let Some(t) = listener_task {
             t.abort();
         }
@@ -133,12 +139,12 @@ impl App {
 
 impl App {
     /// Starts the subscription hubs' readers at the current end of the feeds.
-    async fn start_hubs(&self) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    async fn start_hubs(&self) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
         let db = self.state.db.clone();
         let start = store::feed::last_refund_change(&db)
             .await
             .context("cannot read the change feed")?;
-        Ok(self.state.refund_hub.start(
+        let refunds = self.state.refund_hub.start(
             start,
             &self.state.notifier,
             {
@@ -151,11 +157,36 @@ impl App {
                     }
                 }
             },
+            {
+                let db = db.clone();
+                move || {
+                    let db = db.clone();
+                    async move { store::feed::last_refund_change(&db).await }
+                }
+            },
+        );
+        let start = store::feed::last_discrepancy_change(&db)
+            .await
+            .context("cannot read the change feed")?;
+        let discrepancies = self.state.discrepancy_hub.start(
+            start,
+            &self.state.notifier,
+            {
+                let db = db.clone();
+                move |after, limit| {
+                    let db = db.clone();
+                    async move {
+                        let all = sea_orm::Condition::all();
+                        store::feed::discrepancy_changes(&db, all, &[], after, limit).await
+                    }
+                }
+            },
             move || {
                 let db = db.clone();
-                async move { store::feed::last_refund_change(&db).await }
+                async move { store::feed::last_discrepancy_change(&db).await }
             },
-        ))
+        );
+        Ok(vec![refunds, discrepancies])
     }
 }
 

@@ -22,7 +22,7 @@ use tokio::{
 };
 
 use super::Notifier;
-use crate::store::feed::{FeedPage, RefundChange};
+use crate::store::feed::{DiscrepancyChange, FeedPage, RefundChange};
 
 /// A change with its position in the feed (ids only grow).
 pub trait FeedRow: Send + Sync + 'static {
@@ -30,6 +30,12 @@ pub trait FeedRow: Send + Sync + 'static {
 }
 
 impl FeedRow for RefundChange {
+    fn feed_id(&self) -> i64 {
+        self.history.id
+    }
+}
+
+impl FeedRow for DiscrepancyChange {
     fn feed_id(&self) -> i64 {
         self.history.id
     }

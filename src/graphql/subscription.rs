@@ -2,7 +2,7 @@
 //! Events are only ever read back from committed rows of the change-feed tables. Refund
 //! changes come from the instance's feed hub (one reader for all subscribers, see
 //! `crate::events::hub`), after a catch-up from the database for `since`; discrepancy
-//! changes are read per subscriber, woken by commits (see `crate::events`).
+//! changes from the instance's discrepancy hub likewise.
 
 use async_graphql::{Context, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
@@ -17,9 +17,9 @@ use super::{
 use crate::{
     config::Role,
     error::{Error, GqlResultExt},
-    events::{self, Notifier, hub::FeedHub},
+    events::hub::FeedHub,
     store::{
-        feed::{self, RefundChange},
+        feed::{self, DiscrepancyChange, RefundChange},
         refunds::RefundQuery,
     },
 };
@@ -113,37 +113,28 @@ impl Subscription {
         filter: Option<DiscrepancyFilter>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<DiscrepancyGql>>> {
         let db = ctx.data_unchecked::<DatabaseConnection>().clone();
-        let mut rx = ctx.data_unchecked::<Notifier>().subscribe();
+        let hub = ctx.data_unchecked::<FeedHub<DiscrepancyChange>>().clone();
         let mut filter = filter.unwrap_or_default();
+        let matcher = filter.matcher();
         // The status filter applies to each change (the status it moved to).
-        let statuses: Vec<&'static str> = filter
-            .status
-            .take()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| s.as_db())
-            .collect();
+        let statuses = matcher.statuses.clone();
+        filter.status = None;
         let cond = filter.condition();
-        let mut cursor = feed::last_discrepancy_change(&db).await.gql()?;
-        Ok(async_stream::stream! {
-            loop {
-                match feed::discrepancy_changes(&db, cond.clone(), &statuses, cursor, BATCH).await {
-                    Ok(page) if page.rows.is_empty() => {
-                        cursor = page.scanned_to;
-                        events::wait(&mut rx).await
-                    }
-                    Ok(page) => {
-                        cursor = page.scanned_to;
-                        for (_, d) in page.rows {
-                            yield Ok(DiscrepancyGql(d));
-                        }
-                    }
-                    Err(e) => {
-                        yield Err(Error::from(e)).gql();
-                        break;
-                    }
-                }
-            }
-        })
+        // Joined before the starting point is read: nothing can fall between the two.
+        let joined = hub.join();
+        let cursor = feed::last_discrepancy_change(&db)
+            .await
+            .gql()?
+            .max(joined.published);
+        let read = move |after| {
+            let (db, cond, statuses) = (db.clone(), cond.clone(), statuses.clone());
+            async move { feed::discrepancy_changes(&db, cond, &statuses, after, BATCH).await }
+        };
+        Ok(hub
+            .follow(joined, cursor, read, move |c| matcher.matches(c))
+            .map(|c| match c {
+                Ok(c) => Ok(DiscrepancyGql(c.discrepancy.clone())),
+                Err(e) => Err(Error::from(e)).gql(),
+            }))
     }
 }

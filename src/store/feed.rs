@@ -96,7 +96,7 @@ pub async fn discrepancy_changes(
     statuses: &[&str],
     after: i64,
     limit: u64,
-) -> Result<FeedPage<(discrepancy_history::Model, discrepancy::Model)>, DbErr> {
+) -> Result<FeedPage<DiscrepancyChange>, DbErr> {
     let upper = last_discrepancy_change(db).await?;
     if upper <= after {
         return Ok(FeedPage {
@@ -122,13 +122,98 @@ pub async fn discrepancy_changes(
     } else {
         upper
     };
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter_map(|(h, d)| d.map(|d| (h, d)))
+        .collect();
+    // What the `orderNumber` and `provider` filters look at, read just after the changes.
+    let mut order_ids: Vec<i64> = rows.iter().filter_map(|(_, d)| d.order_id).collect();
+    order_ids.sort_unstable();
+    order_ids.dedup();
+    let mut refund_ids: Vec<i64> = rows.iter().filter_map(|(_, d)| d.refund_id).collect();
+    refund_ids.sort_unstable();
+    refund_ids.dedup();
+    let numbers: HashMap<i64, String> = if order_ids.is_empty() {
+        HashMap::new()
+    } else {
+        order::Entity::find()
+            .select_only()
+            .column(order::Column::Id)
+            .column(order::Column::OrderNumber)
+            .filter(order::Column::Id.is_in(order_ids))
+            .into_tuple::<(i64, Option<String>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|(id, n)| n.map(|n| (id, n)))
+            .collect()
+    };
+    let providers: HashMap<i64, String> = if refund_ids.is_empty() {
+        HashMap::new()
+    } else {
+        refund::Entity::find()
+            .select_only()
+            .column(refund::Column::Id)
+            .column(refund::Column::Provider)
+            .filter(refund::Column::Id.is_in(refund_ids))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
     Ok(FeedPage {
         rows: rows
             .into_iter()
-            .filter_map(|(h, d)| d.map(|d| (h, d)))
+            .map(|(history, discrepancy)| DiscrepancyChange {
+                order_number: discrepancy
+                    .order_id
+                    .and_then(|id| numbers.get(&id).cloned()),
+                refund_provider: discrepancy
+                    .refund_id
+                    .and_then(|id| providers.get(&id).cloned()),
+                history,
+                discrepancy,
+            })
             .collect(),
         scanned_to,
     })
+}
+
+/// A discrepancy change: the history row, the discrepancy as read with it, and what the
+/// subscription filters look at besides (its order's number, its refund's provider), so
+/// subscribers of the feed hub can filter in memory.
+#[derive(Debug, Clone)]
+pub struct DiscrepancyChange {
+    pub history: discrepancy_history::Model,
+    pub discrepancy: discrepancy::Model,
+    pub order_number: Option<String>,
+    pub refund_provider: Option<String>,
+}
+
+/// A `discrepancyChanged` filter in memory: the same rule as its SQL condition plus the
+/// status list (which applies to the status each change moved to). Empty lists match all.
+#[derive(Debug, Clone, Default)]
+pub struct DiscrepancyMatch {
+    pub kinds: Vec<&'static str>,
+    pub statuses: Vec<&'static str>,
+    pub order_number: Option<String>,
+    pub providers: Vec<&'static str>,
+}
+
+impl DiscrepancyMatch {
+    pub fn matches(&self, c: &DiscrepancyChange) -> bool {
+        let within = |list: &[&str], v: Option<&str>| {
+            list.is_empty() || v.is_some_and(|v| list.contains(&v))
+        };
+        within(&self.kinds, Some(&c.discrepancy.kind))
+            && within(&self.statuses, Some(&c.history.status))
+            && self
+                .order_number
+                .as_ref()
+                .is_none_or(|n| c.order_number.as_ref() == Some(n))
+            && within(&self.providers, c.refund_provider.as_deref())
+    }
 }
 
 pub async fn last_discrepancy_change(db: &impl ConnectionTrait) -> Result<i64, DbErr> {

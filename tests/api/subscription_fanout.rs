@@ -212,3 +212,99 @@ async fn many_subscribers_with_different_filters_each_see_exactly_their_matches(
     }))
     .await;
 }
+
+#[tokio::test]
+async fn discrepancy_subscribers_share_one_reader_and_each_see_exactly_their_matches() {
+    let mut raw = test_config();
+    // Refunds without an order are ORPHAN_REFUND at once.
+    raw.orphan_grace = Some("0s".into());
+    let app = spawn_app_with(raw).await;
+    app.upsert_order("#DX", "1.00", "USD", json!([])).await;
+    let filters = [
+        json!({}),
+        json!({"kind": ["ORPHAN_REFUND"]}),
+        json!({"provider": ["RAINFOREST"]}),
+        json!({"provider": ["UNIPAYMENT"]}),
+        json!({"orderNumber": "#DX"}),
+        json!({"kind": ["UNDER_REFUND"]}),
+        json!({"status": ["OPEN"], "kind": ["OVER_REFUND", "ORPHAN_REFUND"]}),
+    ];
+    const EACH: usize = 8;
+    let mut subs = vec![];
+    for (i, f) in filters.iter().enumerate() {
+        for j in 0..EACH {
+            let proto = if j % 2 == 0 { TRANSPORT_WS } else { LEGACY_WS };
+            let mut ws = Ws::connect(&app, proto, None).await.unwrap();
+            ws.subscribe(
+                "1",
+                "subscription($f: DiscrepancyFilter) { discrepancyChanged(filter: $f) { id } }",
+                json!({"f": f}),
+            )
+            .await;
+            subs.push((i, ws));
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    // The hub reads nothing while nobody listens; the first commit after subscribers join
+    // wakes it, and each of them reads what came before from the database once.
+    app.rainforest(&rainforest_refund("dw0", "#NONE", 100, "USD", "SUCCEEDED"))
+        .await
+        .assert(200, "accepted");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before = app.statements.load(std::sync::atomic::Ordering::Relaxed);
+    // An orphan at each provider, and a refund over its order's total.
+    app.rainforest(&rainforest_refund("dr1", "#NONE", 100, "USD", "SUCCEEDED"))
+        .await
+        .assert(200, "accepted");
+    app.unipayment(&unipayment_refund("du1", "inv-none", "2.00", "Completed"))
+        .await
+        .assert(200, "accepted");
+    app.rainforest(&rainforest_refund("dr2", "#DX", 500, "USD", "SUCCEEDED"))
+        .await
+        .assert(200, "accepted");
+    // Time for every subscriber to be woken and served.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let used = app.statements.load(std::sync::atomic::Ordering::Relaxed) - before;
+    // What each filter finds in the list (every change here opened a discrepancy).
+    let mut want = vec![];
+    for f in &filters {
+        let v = app
+            .graphql(
+                "query($f: DiscrepancyFilter) { discrepancies(filter: $f, first: 100) { nodes { id } } }",
+                json!({"f": f}),
+            )
+            .await;
+        let mut ids: Vec<String> = v["data"]["discrepancies"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        want.push(ids);
+    }
+    assert!(want[0].len() >= 3, "orphans and an over-refund: {want:?}");
+    assert!(want[5].is_empty());
+    join_all(subs.iter_mut().map(|(i, ws)| {
+        let (want, filter) = (want[*i].clone(), filters[*i].clone());
+        async move {
+            let mut got: Vec<String> = ws
+                .take(want.len())
+                .await
+                .iter()
+                .map(|e| e["discrepancyChanged"]["id"].as_str().unwrap().to_owned())
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "{filter}");
+            ws.assert_quiet().await;
+        }
+    }))
+    .await;
+    // One reader for all of them: reading each subscriber's changes on its own would take
+    // at least one statement per subscriber per commit.
+    assert!(
+        used < (filters.len() * EACH) as u64 * 2,
+        "{used} statements for 3 webhooks and {} subscribers",
+        filters.len() * EACH
+    );
+}

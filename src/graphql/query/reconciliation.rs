@@ -62,6 +62,22 @@ pub struct DiscrepancyFilter {
 }
 
 impl DiscrepancyFilter {
+    /// The filter in memory, for subscriptions (`status` there is the status a change moved
+    /// to; see `DiscrepancyMatch`).
+    pub fn matcher(&self) -> crate::store::feed::DiscrepancyMatch {
+        crate::store::feed::DiscrepancyMatch {
+            kinds: self.kind.iter().flatten().map(|k| k.as_db()).collect(),
+            statuses: self.status.iter().flatten().map(|s| s.as_db()).collect(),
+            order_number: self.order_number.clone(),
+            providers: self
+                .provider
+                .iter()
+                .flatten()
+                .map(|p| crate::domain::Provider::from(*p).slug())
+                .collect(),
+        }
+    }
+
     /// The filter as a condition on `discrepancies`.
     pub fn condition(self) -> Condition {
         let mut c = Condition::all();
