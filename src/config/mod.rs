@@ -49,6 +49,9 @@ pub struct GraphqlLimits {
     pub default_page_size: u64,
 }
 
+/// Most webhooks stored in one transaction (see the check in `Config::try_from`).
+pub const MAX_INGEST_BATCH: usize = 1000;
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -395,6 +398,14 @@ impl TryFrom<RawConfig> for Config {
             return Err(ConfigError::new(
                 "REFUND_RECON_INGEST_BATCH",
                 "must be at least 1",
+            ));
+        }
+        // A set-based batch inserts its refunds in one statement, 21 values each: SQLite
+        // takes at most 32,766 values per statement, PostgreSQL 65,535.
+        if ingest_batch > MAX_INGEST_BATCH {
+            return Err(ConfigError::new(
+                "REFUND_RECON_INGEST_BATCH",
+                format!("must be at most {MAX_INGEST_BATCH}"),
             ));
         }
         let database_url = raw.database_url.unwrap_or_default();

@@ -125,12 +125,14 @@ fn rainforest_accepts_several_secrets_for_rotation() {
 }
 
 #[test]
-fn ingest_batch_defaults_and_refuses_zero() {
+fn ingest_batch_defaults_and_refuses_zero_and_too_many() {
     let c = Config::try_from(env(&[])).unwrap();
     assert_eq!(c.ingest_batch, 256);
     let c = Config::try_from(env(&[("REFUND_RECON_INGEST_BATCH", "8")])).unwrap();
     assert_eq!(c.ingest_batch, 8);
-    for bad in ["0", "many"] {
+    let c = Config::try_from(env(&[("REFUND_RECON_INGEST_BATCH", "1000")])).unwrap();
+    assert_eq!(c.ingest_batch, 1000);
+    for bad in ["0", "many", "1001"] {
         let e = Config::try_from(env(&[("REFUND_RECON_INGEST_BATCH", bad)]))
             .err()
             .unwrap();
