@@ -9,11 +9,12 @@
 //! event, a redelivery of an event stored before, an event that cannot be applied. Then
 //! `store` answers `None` before anything is committed and the caller rolls back.
 //!
-//! One difference from storing the events one by one, on purpose: the refund rules
-//! (ORPHAN_REFUND, STUCK_REFUND) are evaluated once per refund on its state at the end of
-//! the batch, not after each event, so a discrepancy that would have been raised and
-//! closed again inside the same commit is never raised. Order rules run per touched order
-//! as before.
+//! Each event keeps its own time (a refund created later has a later `created_at`) and new
+//! refunds get their ids in arrival order, as one by one. One difference, on purpose: the
+//! rules (refund rules such as STUCK_REFUND, order rules such as OVER_REFUND) are evaluated
+//! once per touched refund and order on the state at the end of the batch, not after each
+//! event, so a discrepancy that would have been raised and closed again inside the same
+//! commit is never raised, and one that holds is raised with the final state's words.
 
 use std::collections::HashMap;
 
@@ -85,33 +86,40 @@ pub(super) async fn store(
     if events.iter().any(Option::is_some) {
         crate::events::begin_feed_write(txn).await?;
     }
-    let now = Utc::now();
+    // The events to apply (not the rejected ones, nor second deliveries), in arrival order.
+    let to_apply: Vec<(usize, &Job, &NormalizedEvent, &RefundFacts, i64)> = jobs
+        .iter()
+        .zip(&events)
+        .enumerate()
+        .filter_map(|(i, (job, ev))| {
+            let ev = (*ev)?;
+            Some((i, job, ev, ev.refund.as_ref()?, event_ids[i].accepted()?))
+        })
+        .collect();
 
     // Every lookup of the batch at once: orders by number and by reference, refunds.
-    let facts: Vec<&RefundFacts> = events
+    let numbers: Vec<&str> = to_apply
         .iter()
-        .flatten()
-        .filter_map(|e| e.refund.as_ref())
-        .collect();
-    let numbers: Vec<&str> = facts
-        .iter()
-        .filter_map(|f| f.link.order_number.as_deref())
+        .filter_map(|a| a.3.link.order_number.as_deref())
         .collect();
     let by_number = store::orders::ids_by_number(txn, &numbers).await?;
-    let refs: Vec<_> = facts.iter().flat_map(|f| f.link.refs.iter()).collect();
+    let refs: Vec<_> = to_apply.iter().flat_map(|a| a.3.link.refs.iter()).collect();
     let mut owners = store::orders::owners_of_refs(txn, &refs).await?;
-    let mut slots = load_refunds(txn, jobs).await?;
+    let named: Vec<(&'static str, &str)> = to_apply
+        .iter()
+        .map(|a| (a.1.provider.slug(), a.3.provider_refund_id.as_str()))
+        .collect();
+    let mut slots = load_refunds(txn, &named).await?;
 
-    // Each event in arrival order, against the state the previous ones left.
+    // Each event in arrival order, against the state the previous ones left, each with its
+    // own time (as one by one: a refund created later has a later `created_at`), at least a
+    // microsecond apart since PostgreSQL keeps microseconds.
     let mut applied = Vec::new();
     let mut new_refs = Vec::new();
-    for (i, (job, ev)) in jobs.iter().zip(&events).enumerate() {
-        let (Some(ev), Some(event_id)) = (ev, event_ids[i].accepted()) else {
-            continue;
-        };
-        let Some(f) = ev.refund.as_ref() else {
-            continue;
-        };
+    let mut created = Vec::new();
+    let mut now = Utc::now() - chrono::Duration::microseconds(1);
+    for (i, job, ev, f, event_id) in to_apply {
+        now = Utc::now().max(now + chrono::Duration::microseconds(1));
         let ctx = Ctx {
             provider: job.provider,
             webhook_event_id: event_id,
@@ -151,6 +159,9 @@ pub(super) async fn store(
             Err(super::apply::ApplyError::Db(e)) => return Err(e),
             Err(super::apply::ApplyError::Unprocessable(_)) => return Ok(None),
         };
+        if cur.is_none() {
+            created.push(key.clone());
+        }
         slots
             .entry(key.clone())
             .and_modify(|s| s.now = merged.row.clone())
@@ -168,7 +179,7 @@ pub(super) async fn store(
     }
 
     store::orders::add_refs_many(txn, &new_refs, now).await?;
-    write_refunds(txn, &mut slots).await?;
+    write_refunds(txn, &mut slots, &created).await?;
     let history = insert_history(txn, &applied, &slots).await?;
 
     // Outcomes, and the conflicts each event raised.
@@ -179,7 +190,7 @@ pub(super) async fn store(
         let mut summary = ApplySummary {
             refund_id: Some(row.id),
             touched_refunds: vec![row.id],
-            touched_orders: slots[&a.slot].now.order_id.into_iter().collect(),
+            touched_orders: a.merged.row.order_id.into_iter().collect(),
             ..Default::default()
         };
         match a.merged.decision {
@@ -308,28 +319,29 @@ async fn insert_inbox(
             Some(true) => out.push(EventId::Duplicate(id)),
             Some(false) => return Ok(None),
         }
-        seen.insert(key, j.parsed.is_ok());
+        seen.entry(key).or_insert(j.parsed.is_ok());
     }
     Ok(Some(out))
 }
 
-/// The refunds the batch's events name, in one statement.
+/// The refunds the batch's events name (provider, provider's id), in one statement.
 async fn load_refunds(
     txn: &impl ConnectionTrait,
-    jobs: &[Job],
+    named: &[(&'static str, &str)],
 ) -> Result<HashMap<(String, String), Slot>, DbErr> {
+    // One `provider = ? AND provider_refund_id IN (…)` per provider: a flat list, where one
+    // OR per refund would nest as deep as the batch is long.
+    let mut by_provider: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (p, id) in named {
+        by_provider.entry(p).or_default().push(id);
+    }
     let mut cond = Condition::any();
-    for j in jobs {
-        if let Ok(NormalizedEvent {
-            refund: Some(f), ..
-        }) = &j.parsed
-        {
-            cond = cond.add(
-                Condition::all()
-                    .add(refund::Column::Provider.eq(j.provider.slug()))
-                    .add(refund::Column::ProviderRefundId.eq(&f.provider_refund_id)),
-            );
-        }
+    for (p, ids) in by_provider {
+        cond = cond.add(
+            Condition::all()
+                .add(refund::Column::Provider.eq(p))
+                .add(refund::Column::ProviderRefundId.is_in(ids)),
+        );
     }
     if cond.is_empty() {
         return Ok(HashMap::new());
@@ -350,17 +362,18 @@ async fn load_refunds(
         .collect())
 }
 
-/// New refunds in one insert (their ids noted in the slots); changed ones updated, each
+/// New refunds in one insert, in the order their first events arrived (so their ids
+/// follow arrival, as one by one), their ids noted in the slots; changed ones updated, each
 /// with only the columns that changed.
 async fn write_refunds(
     txn: &impl ConnectionTrait,
     slots: &mut HashMap<(String, String), Slot>,
+    created: &[(String, String)],
 ) -> Result<(), DbErr> {
-    let fresh: Vec<refund::ActiveModel> = slots
-        .values()
-        .filter(|s| s.before.is_none())
-        .map(|s| {
-            let mut am = refund::ActiveModel::from(s.now.clone()).reset_all();
+    let fresh: Vec<refund::ActiveModel> = created
+        .iter()
+        .map(|k| {
+            let mut am = refund::ActiveModel::from(slots[k].now.clone()).reset_all();
             am.id = NotSet;
             am
         })
@@ -387,7 +400,9 @@ async fn write_refunds(
         let mut am = refund::ActiveModel::from(before.clone());
         for c in refund::Column::iter() {
             let v = s.now.get(c);
-            if v != before.get(c) {
+            // Compared as written too: 15.0 and 15.00 are equal decimals, but the event's
+            // spelling is what one by one would store.
+            if v != before.get(c) || format!("{v:?}") != format!("{:?}", before.get(c)) {
                 am.set(c, v);
             }
         }

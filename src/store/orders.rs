@@ -77,12 +77,17 @@ pub async fn owners_of_refs(
     db: &impl ConnectionTrait,
     refs: &[&ExternalRef],
 ) -> Result<HashMap<(String, String), i64>, DbErr> {
-    let mut cond = Condition::any();
+    // One `kind = ? AND value IN (…)` per kind: a flat list whatever the batch's size.
+    let mut by_kind: HashMap<&str, Vec<&str>> = HashMap::new();
     for r in refs {
+        by_kind.entry(&r.kind).or_default().push(&r.value);
+    }
+    let mut cond = Condition::any();
+    for (kind, values) in by_kind {
         cond = cond.add(
             Condition::all()
-                .add(order_ref::Column::Kind.eq(&r.kind))
-                .add(order_ref::Column::Value.eq(&r.value)),
+                .add(order_ref::Column::Kind.eq(kind))
+                .add(order_ref::Column::Value.is_in(values)),
         );
     }
     if cond.is_empty() {

@@ -242,38 +242,52 @@ fn label(a: &Answer) -> (u16, String) {
 }
 
 /// Everything the events left, as a client sees it: refunds with their history, order
-/// links and references, and the open discrepancies with their trail (not its notes: a
+/// links and references, and the discrepancies with their status and trail (not its notes: a
 /// batch evaluates the rules once, on its final state, so a discrepancy opened by the
 /// first of several events is opened with the last one's words — see `ingest/bulk.rs`).
 async fn state(app: &TestApp) -> serde_json::Value {
     let mut v = serde_json::json!({});
-    for (list, query, key) in [
+    for (list, query, sort) in [
         (
+            // In the list's own order (newest first): creation order and ids must agree.
             "refunds",
-            "{ refunds(first: 20) { nodes { provider providerRefundId status providerStatus
+            "{ refunds(first: 30) { nodes { provider providerRefundId status providerStatus
                amount { amount currency } fee { amount currency } reason
                order { orderNumber } orderReference { kind value }
                history { status providerStatus occurredAt applied note } } } }",
-            "providerRefundId",
+            None,
+        ),
+        (
+            // Equal amounts are ordered by id: ids must follow arrival too.
+            "refunds",
+            "{ refunds(first: 30, orderBy: {field: AMOUNT, direction: ASC}) { nodes { providerRefundId } } }",
+            None,
         ),
         (
             "orders",
             "{ orders(first: 20) { nodes { orderNumber refs { kind value } } } }",
-            "orderNumber",
+            Some("orderNumber"),
         ),
         (
             "discrepancies",
-            "{ discrepancies(first: 20, filter: {status: [OPEN, ACKNOWLEDGED]}) { nodes {
+            "{ discrepancies(first: 30) { nodes {
                kind status detail amount { amount currency } history { status actor }
                refund { providerRefundId } order { orderNumber } } } }",
-            "detail",
+            Some("detail"),
         ),
     ] {
         let r = app.graphql(query, serde_json::json!({})).await;
         assert!(r.get("errors").is_none(), "{r}");
         let mut nodes = r["data"][list]["nodes"].as_array().unwrap().clone();
-        nodes.sort_by_key(|n| n[key].to_string());
-        v[list] = serde_json::Value::Array(nodes);
+        if let Some(key) = sort {
+            nodes.sort_by_key(|n| (n["kind"].to_string(), n[key].to_string()));
+        }
+        let name = if v.get(list).is_some() {
+            format!("{list} by amount")
+        } else {
+            list.to_owned()
+        };
+        v[name] = serde_json::Value::Array(nodes);
     }
     v
 }
@@ -283,8 +297,15 @@ async fn a_batch_stores_exactly_what_the_same_events_store_one_by_one() {
     let orders = "mutation { upsertOrders(orders: [
         {orderNumber: \"ORD-1\", total: \"10.00\", currency: \"USD\",
          refs: [{kind: \"unipayment_invoice\", value: \"INV-1\"}]},
-        {orderNumber: \"ORD-2\", total: \"50.00\", currency: \"USD\"}]) { orders { id } } }";
+        {orderNumber: \"ORD-2\", total: \"50.00\", currency: \"USD\"},
+        {orderNumber: \"ORD-3\", total: \"100.00\", currency: \"USD\"}]) { orders { id } } }";
     let t = |s: u32| format!("2026-11-20T10:00:{s:02}Z");
+    // Stored before the batch, the same way on both sides.
+    let before = [
+        // An existing refund the batch completes (its STUCK_REFUND then closes).
+        refund_at("B-0", "INV-1", None, "3.00", "Approved", &t(0)),
+    ];
+    let head = refund_at("B-H", "INV-0", None, "1.00", "Approved", &t(0));
     let mut events = vec![
         // Linked by reference; then applied; then a late event that is stale.
         refund_at("B-1", "INV-1", None, "15.00", "New", &t(1)),
@@ -301,19 +322,20 @@ async fn a_batch_stores_exactly_what_the_same_events_store_one_by_one() {
         refund_at("B-5", "INV-1", None, "1.00", "Failed", &t(7)),
         // Authentic, not JSON.
         "not json at all".into(),
+        // The refund stored before the batch, completed.
+        refund_at("B-0", "INV-1", None, "3.00", "Completed", &t(8)),
+        // A refund, then a failed one created after it on the same order: FAILED_REFUND
+        // (which looks at which was created first).
+        refund_at("B-7", "INV-3", Some("ORD-3"), "4.00", "Completed", &t(9)),
+        refund_at("B-8", "INV-3", Some("ORD-3"), "4.00", "Failed", &t(10)),
     ];
     // The same delivery twice.
     events.push(events[1].clone());
 
     // One by one: each answered before the next is sent.
     let alone = spawn_app().await;
-    assert!(
-        alone
-            .graphql(orders, serde_json::json!({}))
-            .await
-            .get("errors")
-            .is_none()
-    );
+    setup_orders(&alone, orders, &before).await;
+    alone.unipayment(&head).await.assert(200, "accepted");
     let mut answers_alone = Vec::new();
     for e in &events {
         let a = alone.unipayment(e).await;
@@ -321,18 +343,10 @@ async fn a_batch_stores_exactly_what_the_same_events_store_one_by_one() {
     }
     let batches_alone = alone.inbox.batches();
 
-    // Together: one batch behind a first event.
+    // Together: one batch behind the head event.
     let together = spawn_app().await;
-    assert!(
-        together
-            .graphql(orders, serde_json::json!({}))
-            .await
-            .get("errors")
-            .is_none()
-    );
-    let first = refund_at("B-0", "INV-0", None, "1.00", "Approved", &t(0));
-    alone.unipayment(&first).await.assert(200, "accepted");
-    let (head, answers) = ordered_batch(&together, first, &events).await;
+    setup_orders(&together, orders, &before).await;
+    let (head, answers) = ordered_batch(&together, head, &events).await;
     head.assert(200, "accepted");
     let answers_together: Vec<_> = answers.iter().map(label).collect();
 
@@ -342,38 +356,37 @@ async fn a_batch_stores_exactly_what_the_same_events_store_one_by_one() {
         "the batch was stored set-based"
     );
     assert_eq!(answers_together, answers_alone);
-    assert_eq!(
-        answers_alone
-            .iter()
-            .map(|a| a.1.as_str())
-            .collect::<Vec<_>>(),
-        [
-            "accepted",
-            "accepted",
-            "accepted",
-            "accepted",
-            "accepted",
-            "accepted",
-            "accepted",
-            "accepted",
-            "unprocessable",
-            "duplicate"
-        ]
-    );
-    // Each its own batch (the redelivery is answered from memory, without the writer).
-    assert_eq!(batches_alone, events.len() as u64 - 1);
+    let words: Vec<&str> = answers_alone.iter().map(|a| a.1.as_str()).collect();
+    let mut want = vec!["accepted"; events.len()];
+    want[8] = "unprocessable";
+    want[events.len() - 1] = "duplicate";
+    assert_eq!(words, want);
+    // Each its own batch (the redelivery is answered from memory, without the writer),
+    // after the one of the head and the one of each event stored before.
+    assert_eq!(batches_alone, (events.len() - 1 + 1 + before.len()) as u64);
     assert_eq!(alone.inbox.set_based_batches(), 0);
     let (a, b) = (state(&alone).await, state(&together).await);
     assert_eq!(a, b, "one by one:\n{a:#}\n\ntogether:\n{b:#}");
     // What the comparison stands on.
-    let kinds: Vec<&str> = a["discrepancies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["kind"].as_str().unwrap())
-        .collect();
-    for k in ["OVER_REFUND", "STATUS_CONFLICT", "STUCK_REFUND"] {
-        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    let found = |kind: &str, status: &str| {
+        a["discrepancies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["kind"] == kind && d["status"] == status)
+    };
+    for (kind, status) in [
+        ("OVER_REFUND", "OPEN"),
+        ("STATUS_CONFLICT", "OPEN"),
+        ("STUCK_REFUND", "OPEN"),
+        ("STUCK_REFUND", "RESOLVED"),
+        ("FAILED_REFUND", "OPEN"),
+    ] {
+        assert!(
+            found(kind, status),
+            "{kind} {status} in {:#}",
+            a["discrepancies"]
+        );
     }
     let b3 = a["refunds"]
         .as_array()
@@ -382,4 +395,13 @@ async fn a_batch_stores_exactly_what_the_same_events_store_one_by_one() {
         .find(|r| r["providerRefundId"] == "B-3")
         .unwrap();
     assert_eq!(b3["order"]["orderNumber"], "ORD-2", "{b3}");
+}
+
+/// The orders, then the deliveries stored before the batch.
+async fn setup_orders(app: &TestApp, orders: &str, before: &[String]) {
+    let v = app.graphql(orders, serde_json::json!({})).await;
+    assert!(v.get("errors").is_none(), "{v}");
+    for e in before {
+        app.unipayment(e).await.assert(200, "accepted");
+    }
 }
