@@ -140,54 +140,59 @@ impl App {
 impl App {
     /// Starts the subscription hubs' readers at the current end of the feeds.
     async fn start_hubs(&self) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-        let db = self.state.db.clone();
-        let start = store::feed::last_refund_change(&db)
-            .await
-            .context("cannot read the change feed")?;
-        let refunds = self.state.refund_hub.start(
-            start,
-            &self.state.notifier,
-            {
-                let db = db.clone();
-                move |after, limit| {
-                    let db = db.clone();
-                    async move {
-                        let all = store::refunds::RefundQuery::default();
-                        store::feed::refund_changes(&db, &all, after, limit).await
-                    }
-                }
+        let (db, notifier) = (&self.state.db, &self.state.notifier);
+        let refunds = start_hub(
+            &self.state.refund_hub,
+            notifier,
+            db,
+            |db, after, limit| async move {
+                let all = store::refunds::RefundQuery::default();
+                store::feed::refund_changes(&db, &all, after, limit).await
             },
-            {
-                let db = db.clone();
-                move || {
-                    let db = db.clone();
-                    async move { store::feed::last_refund_change(&db).await }
-                }
+            |db| async move { store::feed::last_refund_change(&db).await },
+        )
+        .await?;
+        let discrepancies = start_hub(
+            &self.state.discrepancy_hub,
+            notifier,
+            db,
+            |db, after, limit| async move {
+                let all = sea_orm::Condition::all();
+                store::feed::discrepancy_changes(&db, all, &[], after, limit).await
             },
-        );
-        let start = store::feed::last_discrepancy_change(&db)
-            .await
-            .context("cannot read the change feed")?;
-        let discrepancies = self.state.discrepancy_hub.start(
-            start,
-            &self.state.notifier,
-            {
-                let db = db.clone();
-                move |after, limit| {
-                    let db = db.clone();
-                    async move {
-                        let all = sea_orm::Condition::all();
-                        store::feed::discrepancy_changes(&db, all, &[], after, limit).await
-                    }
-                }
-            },
-            move || {
-                let db = db.clone();
-                async move { store::feed::last_discrepancy_change(&db).await }
-            },
-        );
+            |db| async move { store::feed::last_discrepancy_change(&db).await },
+        )
+        .await?;
         Ok(vec![refunds, discrepancies])
     }
+}
+
+/// Starts `hub`'s reader at the current end of its feed: `read(db, after, limit)` reads a
+/// page of every change, `end(db)` says where the feed ends.
+async fn start_hub<T, R, RFut, E, EFut>(
+    hub: &events::hub::FeedHub<T>,
+    notifier: &events::Notifier,
+    db: &DatabaseConnection,
+    read: R,
+    end: E,
+) -> anyhow::Result<tokio::task::JoinHandle<()>>
+where
+    T: events::hub::FeedRow,
+    R: Fn(DatabaseConnection, i64, u64) -> RFut + Send + Sync + 'static,
+    RFut: std::future::Future<Output = Result<store::feed::FeedPage<T>, sea_orm::DbErr>> + Send,
+    E: Fn(DatabaseConnection) -> EFut + Send + 'static,
+    EFut: std::future::Future<Output = Result<i64, sea_orm::DbErr>> + Send,
+{
+    let start = end(db.clone())
+        .await
+        .context("cannot read the change feed")?;
+    let (read_db, end_db) = (db.clone(), db.clone());
+    Ok(hub.start(
+        start,
+        notifier,
+        move |after, limit| read(read_db.clone(), after, limit),
+        move || end(end_db.clone()),
+    ))
 }
 
 /// Builds and serves: what `refund-recon serve` runs.

@@ -329,20 +329,11 @@ async fn load_refunds(
     txn: &impl ConnectionTrait,
     named: &[(&'static str, &str)],
 ) -> Result<HashMap<(String, String), Slot>, DbErr> {
-    // One `provider = ? AND provider_refund_id IN (…)` per provider: a flat list, where one
-    // OR per refund would nest as deep as the batch is long.
-    let mut by_provider: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (p, id) in named {
-        by_provider.entry(p).or_default().push(id);
-    }
-    let mut cond = Condition::any();
-    for (p, ids) in by_provider {
-        cond = cond.add(
-            Condition::all()
-                .add(refund::Column::Provider.eq(p))
-                .add(refund::Column::ProviderRefundId.is_in(ids)),
-        );
-    }
+    let cond = store::pairs_condition(
+        refund::Column::Provider,
+        refund::Column::ProviderRefundId,
+        named.iter().copied(),
+    );
     if cond.is_empty() {
         return Ok(HashMap::new());
     }

@@ -133,21 +133,7 @@ pub async fn discrepancy_changes(
     let mut refund_ids: Vec<i64> = rows.iter().filter_map(|(_, d)| d.refund_id).collect();
     refund_ids.sort_unstable();
     refund_ids.dedup();
-    let numbers: HashMap<i64, String> = if order_ids.is_empty() {
-        HashMap::new()
-    } else {
-        order::Entity::find()
-            .select_only()
-            .column(order::Column::Id)
-            .column(order::Column::OrderNumber)
-            .filter(order::Column::Id.is_in(order_ids))
-            .into_tuple::<(i64, Option<String>)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|(id, n)| n.map(|n| (id, n)))
-            .collect()
-    };
+    let numbers = order_numbers(db, order_ids).await?;
     let providers: HashMap<i64, String> = if refund_ids.is_empty() {
         HashMap::new()
     } else {
@@ -235,6 +221,27 @@ pub struct RefundChange {
     pub order_number: Option<String>,
 }
 
+/// The numbers of these orders (those that have one), by id.
+async fn order_numbers(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .column(order::Column::OrderNumber)
+        .filter(order::Column::Id.is_in(ids))
+        .into_tuple::<(i64, Option<String>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(id, n)| n.map(|n| (id, n)))
+        .collect())
+}
+
 /// Adds the numbers of the orders the refunds are linked to.
 async fn with_order_numbers(
     db: &impl ConnectionTrait,
@@ -244,17 +251,7 @@ async fn with_order_numbers(
     order_ids.sort_unstable();
     order_ids.dedup();
     // Read just after the refunds: the filters see the refund and its order as they are now.
-    let numbers: HashMap<i64, String> = if order_ids.is_empty() {
-        HashMap::new()
-    } else {
-        order::Entity::find()
-            .filter(order::Column::Id.is_in(order_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|o| o.order_number.map(|n| (o.id, n)))
-            .collect()
-    };
+    let numbers = order_numbers(db, order_ids).await?;
     Ok(FeedPage {
         rows: page
             .rows

@@ -24,6 +24,24 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
+/// `(a, b)` is one of `pairs`, written as one `a = ? AND b IN (…)` per distinct `a`: a flat
+/// list however many pairs, where one OR per pair would nest as deep as the list is long
+/// (SQLite refuses expressions deeper than 1,000). Empty (check `is_empty`) for no pairs.
+pub fn pairs_condition<'a, C: sea_orm::ColumnTrait>(
+    a: C,
+    b: C,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> sea_orm::Condition {
+    let mut by_a: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (x, y) in pairs {
+        by_a.entry(x).or_default().push(y);
+    }
+    by_a.into_iter()
+        .fold(sea_orm::Condition::any(), |c, (x, ys)| {
+            c.add(sea_orm::Condition::all().add(a.eq(x)).add(b.is_in(ys)))
+        })
+}
+
 /// Connects to `url`. For SQLite: creates the file and its folder, WAL, `synchronous=FULL`,
 /// foreign keys on and a busy timeout, so an acknowledged webhook survives a crash.
 #[tracing::instrument(skip_all)]

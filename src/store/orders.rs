@@ -26,25 +26,12 @@ pub async fn find_by_link(
     {
         return Ok(Some(o));
     }
-    if refs.is_empty() {
-        return Ok(None);
-    }
-    let mut cond = Condition::any();
-    for r in refs {
-        cond = cond.add(
-            Condition::all()
-                .add(order_ref::Column::Kind.eq(&r.kind))
-                .add(order_ref::Column::Value.eq(&r.value)),
-        );
-    }
-    // The first of the event's references that is known decides (as `owners_of_refs`).
-    let found = order_ref::Entity::find().filter(cond).all(db).await?;
-    let Some(owner) = refs.iter().find_map(|r| {
-        found
-            .iter()
-            .find(|f| f.kind == r.kind && f.value == r.value)
-            .map(|f| f.order_id)
-    }) else {
+    // The first of the event's references that is known decides.
+    let owners = owners_of_refs(db, &refs.iter().collect::<Vec<_>>()).await?;
+    let Some(&owner) = refs
+        .iter()
+        .find_map(|r| owners.get(&(r.kind.clone(), r.value.clone())))
+    else {
         return Ok(None);
     };
     order::Entity::find_by_id(owner).one(db).await
@@ -77,19 +64,11 @@ pub async fn owners_of_refs(
     db: &impl ConnectionTrait,
     refs: &[&ExternalRef],
 ) -> Result<HashMap<(String, String), i64>, DbErr> {
-    // One `kind = ? AND value IN (…)` per kind: a flat list whatever the batch's size.
-    let mut by_kind: HashMap<&str, Vec<&str>> = HashMap::new();
-    for r in refs {
-        by_kind.entry(&r.kind).or_default().push(&r.value);
-    }
-    let mut cond = Condition::any();
-    for (kind, values) in by_kind {
-        cond = cond.add(
-            Condition::all()
-                .add(order_ref::Column::Kind.eq(kind))
-                .add(order_ref::Column::Value.is_in(values)),
-        );
-    }
+    let cond = super::pairs_condition(
+        order_ref::Column::Kind,
+        order_ref::Column::Value,
+        refs.iter().map(|r| (r.kind.as_str(), r.value.as_str())),
+    );
     if cond.is_empty() {
         return Ok(HashMap::new());
     }
@@ -102,7 +81,7 @@ pub async fn owners_of_refs(
         .collect())
 }
 
-/// `add_refs` for many orders in one statement.
+/// References for many orders in one statement (each kept by its first owner).
 pub async fn add_refs_many(
     db: &impl ConnectionTrait,
     refs: &[(i64, &ExternalRef)],
@@ -198,29 +177,15 @@ pub async fn upsert_from_facts(
 }
 
 /// Attaches references to an order. A reference already owned by another order stays
-/// where it is (it is unique), and is logged.
+/// where it is (it is unique).
 pub async fn add_refs(
     db: &impl ConnectionTrait,
     order_id: i64,
     refs: &[ExternalRef],
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    for r in refs {
-        let res = order_ref::Entity::insert(order_ref::ActiveModel {
-            order_id: Set(order_id),
-            kind: Set(r.kind.clone()),
-            value: Set(r.value.clone()),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict_do_nothing_on([order_ref::Column::Kind, order_ref::Column::Value])
-        .exec_without_returning(db)
-        .await?;
-        if matches!(res, sea_orm::TryInsertResult::Conflicted) {
-            tracing::debug!(kind = %r.kind, "order reference already known");
-        }
-    }
-    Ok(())
+    let refs: Vec<(i64, &ExternalRef)> = refs.iter().map(|r| (order_id, r)).collect();
+    add_refs_many(db, &refs, now).await
 }
 
 /// Links refunds that arrived before their order: by order number or by any reference.

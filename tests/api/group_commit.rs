@@ -405,3 +405,31 @@ async fn setup_orders(app: &TestApp, orders: &str, before: &[String]) {
         app.unipayment(e).await.assert(200, "accepted");
     }
 }
+
+#[tokio::test]
+async fn a_batch_with_a_redelivery_of_a_rejected_event_goes_event_by_event_and_loses_nothing() {
+    let app = spawn_app().await;
+    // Authentic but not understood (no such UniPayment status): stored as rejected.
+    let odd = unipayment_refund("GR-ODD", "INV-GR", "2.00", "Sideways");
+    app.unipayment(&odd).await.assert(422, "unprocessable");
+    let head = unipayment_refund("GR-H", "INV-GR", "1.00", "Approved");
+    let rest = vec![
+        unipayment_refund("GR-1", "INV-GR", "3.00", "Approved"),
+        // The provider's retry of the rejected delivery, twice, inside the batch.
+        odd.clone(),
+        odd.clone(),
+        unipayment_refund("GR-2", "INV-GR", "4.00", "Approved"),
+    ];
+    let (head, answers) = ordered_batch(&app, head, &rest).await;
+    head.assert(200, "accepted");
+    // Not set-based: that path leaves a redelivery of a stored event to the per-event
+    // rules (which retry it with today's parser).
+    assert_eq!(app.inbox.set_based_batches(), 0);
+    answers[0].assert(200, "accepted");
+    answers[1].assert(422, "unprocessable");
+    answers[2].assert(422, "unprocessable");
+    answers[3].assert(200, "accepted");
+    assert_eq!(answers[1].event_id(), answers[2].event_id());
+    assert_eq!(app.count("webhook_events").await, 4, "one row per event");
+    assert_eq!(app.count("refunds").await, 3);
+}
