@@ -206,7 +206,8 @@ pub(super) async fn store(
             StatusDecision::Stale => summary.not_applied += 1,
             StatusDecision::Conflict => {
                 summary.not_applied += 1;
-                let id = discrepancies::raise(txn, conflict(&a.ctx, a.facts, &row), now).await?;
+                let id =
+                    discrepancies::raise(txn, conflict(&a.ctx, a.facts, &row), a.ctx.now).await?;
                 summary.discrepancies_raised.extend(id);
             }
         }
