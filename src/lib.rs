@@ -24,6 +24,10 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 
+/// Declared by the library, so tests and benchmarks measure the allocator the service runs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {

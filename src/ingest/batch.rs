@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Outcome, Stored, already_applied, ingest, store_in};
+use super::{Outcome, Stored, ingest, store_in};
 use crate::{
     domain::{NormalizedEvent, Provider},
     providers::{self, Authenticated, Unprocessable},
@@ -33,7 +33,10 @@ pub(super) struct Job {
 
 /// Events known applied, by (provider, idempotency key). `accepted` is final — nothing
 /// ever changes it, on any instance — so a redelivery found here is answered without the
-/// database. Bounded: older keys fall back to the database read.
+/// database. Bounded: an older key goes to the writer like a new event, and the inbox insert
+/// finds it there (`bulk::applied_before`, or `store_in` for the per-event path). A read
+/// before submitting would cost every new event a statement to find nothing; on PostgreSQL
+/// that read, planned on a young table, was the slowest statement of the benchmark.
 type Applied = quick_cache::sync::Cache<(&'static str, String), i64>;
 
 /// Accepted events remembered for redeliveries (about 8 MB at most).
@@ -42,7 +45,6 @@ const REMEMBERED: usize = 65_536;
 /// Submits webhooks to the instance's writer.
 #[derive(Clone)]
 pub struct Inbox {
-    db: DatabaseConnection,
     tx: mpsc::Sender<Job>,
     batches: Arc<AtomicU64>,
     set_based: Arc<AtomicU64>,
@@ -61,12 +63,12 @@ impl Inbox {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
         let batches = Arc::new(AtomicU64::new(0));
         let set_based = Arc::new(AtomicU64::new(0));
-        let (writer_db, url) = (db.clone(), url.to_owned());
+        let url = url.to_owned();
         let counters = (batches.clone(), set_based.clone());
         // Its own thread: on the shared runtime the writer would wait behind every request
         // task after each of its statements, and it is the one thing that must not wait.
         let job = async move {
-            let db = writer_connection(writer_db, &url, statements).await;
+            let db = writer_connection(db, &url, statements).await;
             writer(db, settings, rx, max_batch.max(1), counters).await
         };
         let spawned = std::thread::Builder::new()
@@ -84,7 +86,6 @@ impl Inbox {
             tracing::error!(error = %e, "cannot start the inbox writer");
         }
         Inbox {
-            db,
             tx,
             batches,
             set_based,
@@ -119,12 +120,6 @@ impl Inbox {
         if let Some(event_id) = self.applied.get(&key) {
             return Ok(Outcome::Duplicate { event_id });
         }
-        if let Some(done) = already_applied(&self.db, provider, &auth).await? {
-            if let Outcome::Duplicate { event_id } = done {
-                self.applied.insert(key, event_id);
-            }
-            return Ok(done);
-        }
         // Parsed here, on the request's task, so the writer only writes.
         let parsed = providers::parse(provider, &auth.stored_body, received_at);
         let (reply, answer) = oneshot::channel();
@@ -145,18 +140,24 @@ impl Inbox {
     }
 }
 
-/// PostgreSQL sockets belong to the runtime that opened them: the writer opens its own so
-/// its round trips are served by its own thread. SQLite connections are threads of their
-/// own already (and an in-memory database exists only in the shared pool).
+/// The writer's own connection, so it never waits for the request pool: PostgreSQL sockets
+/// belong to the runtime that opened them, so its round trips are served by its own thread;
+/// a SQLite file gets one connection of its own, whose thread shares the writer's CPU
+/// (`cpu.rs`). (With the shared pool, 64 requests reading at once held its connections and
+/// a batch's BEGIN waited 0.5–1 ms.) An in-memory database exists only in the shared pool.
 async fn writer_connection(
     shared: DatabaseConnection,
     url: &str,
     statements: Arc<AtomicU64>,
 ) -> DatabaseConnection {
-    if !crate::store::is_postgres(&shared) {
+    let postgres = crate::store::is_postgres(&shared);
+    if !postgres && crate::store::sqlite_path(url).is_none() {
         return shared;
     }
-    match crate::store::connect(url).await {
+    if !postgres {
+        super::cpu::pin_current_thread();
+    }
+    match crate::store::connect_writer(url).await {
         Ok(mut db) => {
             crate::store::count_statements(&mut db, statements);
             db

@@ -24,7 +24,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::NotSet,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Iterable, ModelTrait, QueryFilter,
-    QueryTrait, Set,
+    QuerySelect, QueryTrait, Set,
     sea_query::{OnConflict, Query},
 };
 
@@ -305,12 +305,17 @@ async fn insert_inbox(
         );
         ids.insert(key, r.try_get::<i64>("", "id")?);
     }
+    let before = applied_before(txn, jobs, &ids).await?;
     let mut seen: HashMap<(String, String), bool> = HashMap::new();
     let mut out = Vec::with_capacity(jobs.len());
     for j in jobs {
         let key = (j.provider.slug().to_owned(), j.auth.idempotency_key.clone());
         let Some(&id) = ids.get(&key) else {
-            return Ok(None);
+            match before.get(&key) {
+                Some(&id) => out.push(EventId::Duplicate(id)),
+                None => return Ok(None),
+            }
+            continue;
         };
         match seen.get(&key) {
             None => out.push(match &j.parsed {
@@ -323,6 +328,39 @@ async fn insert_inbox(
         seen.entry(key).or_insert(j.parsed.is_ok());
     }
     Ok(Some(out))
+}
+
+/// The deliveries of the batch whose event was stored and applied before it (the inserted
+/// rows are in `inserted`), by key: they are duplicates, as the request's own check would
+/// have said had it looked. One stored as rejected is not here: the per-event path decides.
+async fn applied_before(
+    txn: &impl ConnectionTrait,
+    jobs: &[Job],
+    inserted: &HashMap<(String, String), i64>,
+) -> Result<HashMap<(String, String), i64>, DbErr> {
+    let cond = store::pairs_condition(
+        webhook_event::Column::Provider,
+        webhook_event::Column::IdempotencyKey,
+        jobs.iter()
+            .map(|j| (j.provider.slug(), j.auth.idempotency_key.as_str()))
+            .filter(|(p, k)| !inserted.contains_key(&((*p).to_owned(), (*k).to_owned()))),
+    );
+    if cond.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String, String)> = webhook_event::Entity::find()
+        .select_only()
+        .columns([
+            webhook_event::Column::Id,
+            webhook_event::Column::Provider,
+            webhook_event::Column::IdempotencyKey,
+        ])
+        .filter(cond)
+        .filter(webhook_event::Column::Outcome.eq("accepted"))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().map(|(id, p, k)| ((p, k), id)).collect())
 }
 
 /// The refunds the batch's events name (provider, provider's id), in one statement.

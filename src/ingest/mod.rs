@@ -6,6 +6,7 @@
 mod apply;
 mod batch;
 mod bulk;
+mod cpu;
 mod refund;
 pub mod replay;
 mod returns;
@@ -131,7 +132,7 @@ async fn ingest_once(
 
 /// An event already applied is final: a redelivery is answered from a plain read, without
 /// the write lock (the common case of provider retries, which must stay cheap).
-pub(crate) async fn already_applied(
+async fn already_applied(
     db: &DatabaseConnection,
     provider: Provider,
     auth: &Authenticated,

@@ -433,3 +433,41 @@ async fn a_batch_with_a_redelivery_of_a_rejected_event_goes_event_by_event_and_l
     assert_eq!(app.count("webhook_events").await, 4, "one row per event");
     assert_eq!(app.count("refunds").await, 3);
 }
+
+#[tokio::test]
+async fn a_redelivery_this_instance_does_not_remember_is_a_duplicate_inside_a_set_based_batch() {
+    let a = spawn_app().await;
+    let known = unipayment_refund("GD-K", "INV-GD", "5.00", "Approved");
+    let first = a.unipayment(&known).await;
+    first.assert(200, "accepted");
+    // `b` shares the database, not `a`'s memory of applied events: the redelivery reaches
+    // its writer, and the batch's inbox insert finds the event there.
+    let b = spawn_app_on(test_config(), a.database_url.clone(), None).await;
+    let head = unipayment_refund("GD-H", "INV-GD", "1.00", "Approved");
+    let rest = vec![
+        unipayment_refund("GD-1", "INV-GD", "3.00", "Approved"),
+        known.clone(),
+        known.clone(),
+        unipayment_refund("GD-2", "INV-GD", "4.00", "Approved"),
+    ];
+    let (head, answers) = ordered_batch(&b, head, &rest).await;
+    head.assert(200, "accepted");
+    assert_eq!(
+        b.inbox.set_based_batches(),
+        1,
+        "the batch was stored set-based"
+    );
+    answers[0].assert(200, "accepted");
+    for again in &answers[1..3] {
+        again.assert(200, "duplicate");
+        assert_eq!(again.event_id(), first.event_id());
+    }
+    answers[3].assert(200, "accepted");
+    assert_eq!(b.count("webhook_events").await, 4, "one row per event");
+    assert_eq!(b.count("refunds").await, 4);
+    assert_eq!(
+        b.count("refund_status_history").await,
+        4,
+        "the redeliveries changed nothing"
+    );
+}
