@@ -140,7 +140,7 @@ impl Inbox {
     }
 }
 
-/// The writer's own connection, so it never waits for the request pool: PostgreSQL sockets
+/// The writer's own connection, so it does not wait for the request pool: PostgreSQL sockets
 /// belong to the runtime that opened them, so its round trips are served by its own thread;
 /// a SQLite file gets one connection of its own, whose thread shares the writer's CPU
 /// (`cpu.rs`). (With the shared pool, 64 requests reading at once held its connections and
@@ -154,9 +154,11 @@ async fn writer_connection(
     if !postgres && crate::store::sqlite_path(url).is_none() {
         return shared;
     }
-    if !postgres {
-        super::cpu::pin_current_thread();
-    }
+    let pinned = if postgres {
+        None
+    } else {
+        super::cpu::pin_current_thread()
+    };
     match crate::store::connect_writer(url).await {
         Ok(mut db) => {
             crate::store::count_statements(&mut db, statements);
@@ -164,6 +166,9 @@ async fn writer_connection(
         }
         Err(e) => {
             tracing::warn!(error = %e, "the inbox writer shares the request pool");
+            if let Some(p) = pinned {
+                p.undo();
+            }
             shared
         }
     }

@@ -6,7 +6,9 @@
 //! refund in a batch end as they would one after the other.
 //!
 //! Anything else goes the per-event way (`store_in`): a batch holding an order or return
-//! event, a redelivery of an event stored before, an event that cannot be applied. Then
+//! event, a redelivery of an event stored before as rejected (to be tried again), an event
+//! that cannot be applied. (A redelivery of an event applied before is answered `duplicate`
+//! here.) Then
 //! `store` answers `None` before anything is committed and the caller rolls back.
 //!
 //! Each event keeps its own time (a refund created later has a later `created_at`) and new
@@ -258,8 +260,9 @@ impl EventId {
 }
 
 /// The inbox rows of the batch in one statement, each with its final outcome (as
-/// `store_in`). `None` when a delivery's event was stored before the batch (the per-event
-/// path knows what to do with a redelivery) or repeats one rejected in it.
+/// `store_in`). A delivery of an event applied before the batch is a duplicate. `None` when
+/// one's event was stored before as rejected (the per-event path tries it again) or repeats
+/// one rejected in this batch.
 async fn insert_inbox(
     txn: &impl ConnectionTrait,
     jobs: &[Job],

@@ -130,8 +130,8 @@ async fn ingest_once(
     }
 }
 
-/// An event already applied is final: a redelivery is answered from a plain read, without
-/// the write lock (the common case of provider retries, which must stay cheap).
+/// An event already applied is final: the per-event path answers its redelivery from a
+/// plain read, before taking the write lock.
 async fn already_applied(
     db: &DatabaseConnection,
     provider: Provider,
