@@ -221,7 +221,6 @@ async fn main() {
     .unwrap();
     let app = App::build(config).await.unwrap();
     let db = app.state.db.clone();
-    let backend = db.get_database_backend();
     db.execute_unprepared("DROP TABLE IF EXISTS bench_raw")
         .await
         .unwrap();
@@ -232,14 +231,7 @@ async fn main() {
     let svc = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { app.serve(l).await });
     let ceiling_url = http_ceiling().await;
-    println!(
-        "database: {}",
-        if backend == DatabaseBackend::Postgres {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
+    common::print_database(&db);
 
     let signed =
         |from: u64| -> Arc<Vec<Delivery>> { Arc::new((from..from + n).map(delivery).collect()) };

@@ -59,25 +59,13 @@ async fn main() {
     let config = Config::try_from(RawConfig {
         database_url: Some(url.clone()),
         log: Some("warn".into()),
-        // The time-based sweep would otherwise flag generated refunds as stuck and write
-        // while we measure.
-        stuck_after: Some("3650d".into()),
-        stuck_in_review_after: Some("3650d".into()),
-        sweep_interval: Some("24h".into()),
-        ..Default::default()
+        ..common::quiet_sweep()
     })
     .unwrap();
     let app = App::build(config).await.unwrap();
     let db = app.state.db.clone();
     let backend = db.get_database_backend();
-    println!(
-        "database: {}",
-        if backend == DatabaseBackend::Postgres {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
+    common::print_database(&db);
     let reuse = std::env::var("BENCH_REUSE").is_ok_and(|v| v == "1");
     let orders = db
         .query_one_raw(Statement::from_string(

@@ -139,6 +139,26 @@ pub fn database_url(dir: &std::path::Path) -> String {
     }
 }
 
+/// Settings that keep the time-based sweep quiet: it would otherwise flag generated refunds
+/// as stuck at start-up and write while we measure.
+pub fn quiet_sweep() -> refund_recon::config::RawConfig {
+    refund_recon::config::RawConfig {
+        stuck_after: Some("3650d".into()),
+        stuck_in_review_after: Some("3650d".into()),
+        sweep_interval: Some("24h".into()),
+        ..Default::default()
+    }
+}
+
+/// Prints which database the benchmark runs on.
+pub fn print_database(db: &DatabaseConnection) {
+    let name = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "PostgreSQL",
+        _ => "SQLite",
+    };
+    println!("database: {name}");
+}
+
 /// A numeric knob from the environment, or its default.
 pub fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

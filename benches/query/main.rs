@@ -225,6 +225,18 @@ enum Bar {
     Page,
 }
 
+/// Measures `ours` beside `raw` (`measure`) and prints the row.
+async fn compare<A, B, FA, FB>(name: &str, rows: usize, bar: Bar, runs: usize, ours: A, raw: B)
+where
+    A: FnMut() -> FA,
+    B: FnMut() -> FB,
+    FA: Future<Output = ()>,
+    FB: Future<Output = ()>,
+{
+    let (a, b) = measure(runs, ours, raw).await;
+    row(name, rows, &a, &b, bar);
+}
+
 fn row(name: &str, rows: usize, ours: &Timing, raw: &Timing, bar: Bar) {
     let ratio = ours.p99.as_secs_f64() / raw.p99.as_secs_f64();
     let met = ratio <= 1.5 && (bar != Bar::Page || ours.p99 < Duration::from_millis(20));
@@ -253,25 +265,13 @@ async fn main() {
         database_url: Some(url),
         api_keys: Some(format!("viewer:{KEY}")),
         log: Some("error".into()),
-        // The time-based sweep would otherwise flag ~100,000 generated refunds as stuck at
-        // start-up and write while we measure.
-        stuck_after: Some("3650d".into()),
-        stuck_in_review_after: Some("3650d".into()),
-        sweep_interval: Some("24h".into()),
-        ..Default::default()
+        ..common::quiet_sweep()
     })
     .unwrap();
     let app = App::build(config).await.unwrap();
     let db = app.state.db.clone();
     let backend = db.get_database_backend();
-    println!(
-        "database: {}",
-        if backend == DatabaseBackend::Postgres {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
+    common::print_database(&db);
     let count = |sql: &'static str| {
         let db = db.clone();
         async move {
@@ -359,7 +359,10 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     // The fixed cost of a GraphQL request over HTTP, beside a trivial statement.
     let one = Statement::from_string(backend, "SELECT 1");
-    let (a, b) = measure(
+    compare(
+        "floor: `{ __typename }` vs `SELECT 1`",
+        1,
+        Bar::None,
         runs,
         || async {
             client.post("{ __typename }", json!({})).await;
@@ -369,16 +372,12 @@ async fn main() {
         },
     )
     .await;
-    row(
-        "floor: `{ __typename }` vs `SELECT 1`",
-        1,
-        &a,
-        &b,
-        Bar::None,
-    );
     // The same page's shape from memory through a bare schema: what any GraphQL answer
     // of 50 such objects over HTTP costs, beside the statement that finds them.
-    let (a, b) = measure(
+    compare(
+        "floor: the first page's 50 nodes from memory (bare async-graphql over HTTP) vs its statement",
+        PAGE,
+        Bar::None,
         runs,
         || async {
             floor_client.post(floor::QUERY, json!({})).await;
@@ -388,14 +387,10 @@ async fn main() {
         },
     )
     .await;
-    row(
-        "floor: the first page's 50 nodes from memory (bare async-graphql over HTTP) vs its statement",
+    compare(
+        "refunds, provider+status, first page",
         PAGE,
-        &a,
-        &b,
-        Bar::None,
-    );
-    let (a, b) = measure(
+        Bar::Page,
         runs,
         || async {
             client.post(PAGE_QUERY, json!({ "filter": filter() })).await;
@@ -405,14 +400,10 @@ async fn main() {
         },
     )
     .await;
-    row(
-        "refunds, provider+status, first page",
+    compare(
+        &format!("refunds, provider+status, page after row {deep} (cursor)"),
         PAGE,
-        &a,
-        &b,
         Bar::Page,
-    );
-    let (a, b) = measure(
         runs,
         || async {
             client
@@ -424,14 +415,10 @@ async fn main() {
         },
     )
     .await;
-    row(
-        &format!("refunds, provider+status, page after row {deep} (cursor)"),
-        PAGE,
-        &a,
-        &b,
-        Bar::Page,
-    );
-    let (a, b) = measure(
+    compare(
+        &format!("refundSummary by provider/status/currency over {matching} refunds"),
+        raw(&db, &summary_raw).await.len(),
+        Bar::Ratio,
         summary_runs,
         || async {
             client
@@ -443,13 +430,6 @@ async fn main() {
         },
     )
     .await;
-    row(
-        &format!("refundSummary by provider/status/currency over {matching} refunds"),
-        raw(&db, &summary_raw).await.len(),
-        &a,
-        &b,
-        Bar::Ratio,
-    );
 }
 
 /// Serves the rows of our first page (`v`, as we answered it) from memory through
