@@ -342,6 +342,7 @@ async fn applied_before(
     inserted: &HashMap<(String, String), i64>,
 ) -> Result<HashMap<(String, String), i64>, DbErr> {
     let cond = store::pairs_condition(
+        txn.get_database_backend(),
         webhook_event::Column::Provider,
         webhook_event::Column::IdempotencyKey,
         jobs.iter()
@@ -372,6 +373,7 @@ async fn load_refunds(
     named: &[(&'static str, &str)],
 ) -> Result<HashMap<(String, String), Slot>, DbErr> {
     let cond = store::pairs_condition(
+        txn.get_database_backend(),
         refund::Column::Provider,
         refund::Column::ProviderRefundId,
         named.iter().copied(),

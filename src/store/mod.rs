@@ -24,14 +24,35 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-/// `(a, b)` is one of `pairs`, written as one `a = ? AND b IN (…)` per distinct `a`: a flat
-/// list however many pairs, where one OR per pair would nest as deep as the list is long
-/// (SQLite refuses expressions deeper than 1,000). Empty (check `is_empty`) for no pairs.
+/// `(a, b)` is one of `pairs`. Empty (check `is_empty`) for no pairs.
+///
+/// SQLite: one `a = ? AND b IN (…)` per distinct `a`, a flat list however many pairs, where
+/// one OR per pair would nest as deep as the list is long (SQLite refuses expressions deeper
+/// than 1,000, and takes row values in `IN` only from a subquery).
+///
+/// PostgreSQL: `(a, b) IN ((?, ?), …)`, which it plans as one probe of the `(a, b)` index
+/// per pair. Given `a = ? AND b IN (…)` on a table with no statistics yet (a new database's
+/// first minutes, before autovacuum's first ANALYZE), its planner guessed that few rows match
+/// `a` and chose another index starting with `a`: each lookup then read every row of that
+/// provider (BENCHMARKS.md §1).
 pub fn pairs_condition<'a, C: sea_orm::ColumnTrait>(
+    backend: DatabaseBackend,
     a: C,
     b: C,
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> sea_orm::Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+    if pairs.is_empty() {
+        return sea_orm::Condition::any();
+    }
+    if backend == DatabaseBackend::Postgres {
+        let tuples = pairs
+            .iter()
+            .map(|(x, y)| ((*x).to_owned(), (*y).to_owned()));
+        return sea_orm::Condition::all()
+            .add(Expr::tuple([a.into_expr(), b.into_expr()]).in_tuples(tuples));
+    }
     let mut by_a: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for (x, y) in pairs {
         by_a.entry(x).or_default().push(y);

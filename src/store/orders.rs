@@ -65,6 +65,7 @@ pub async fn owners_of_refs(
     refs: &[&ExternalRef],
 ) -> Result<HashMap<(String, String), i64>, DbErr> {
     let cond = super::pairs_condition(
+        db.get_database_backend(),
         order_ref::Column::Kind,
         order_ref::Column::Value,
         refs.iter().map(|r| (r.kind.as_str(), r.value.as_str())),
