@@ -133,7 +133,11 @@ fn event_rows(n: u64) -> raw::EventRows {
                 "notify_id": format!("bench-{n}")
             })
             .to_string(),
-            stuck: true,
+            // The service opens a stuck-refund discrepancy for an APPROVED refund whose
+            // status is older than `stuck_after` (7 days by default): this one's dates from
+            // 2026-11-20, so it does from 2026-11-27 on.
+            stuck: chrono::Utc::now() - chrono::Duration::days(7)
+                > chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:01Z").unwrap(),
         }
     }
 }
@@ -199,8 +203,7 @@ async fn http_ceiling() -> String {
     url
 }
 
-/// Raw durable single-row commits of the same rows (inbox row + refund row), keys from
-/// `from` on.
+/// One line of the table: the run beside `base`.
 fn row(name: &str, r: &Run, base: f64) {
     println!(
         "| {name} | {:.0}/s | {:.1} ms | {:.1} ms | {:.2}x |",

@@ -87,7 +87,9 @@ pub struct EventRows {
 }
 
 /// Group commit by hand: the same rows the service writes for `rows`, `batch` events per
-/// transaction, one multi-row INSERT per table (ids from RETURNING), the way the inbox
+/// transaction, one multi-row INSERT per table (ids from RETURNING, paired with the events by
+/// position: SQLite does not promise that order, which changes which refund a history row
+/// names but not the work), the way the inbox
 /// writer groups them but without anything else it does. The best any grouping can do on
 /// this schema and disk.
 pub async fn group_commit(db: &DatabaseConnection, rows: &[EventRows], batch: usize) -> f64 {
