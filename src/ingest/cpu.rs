@@ -64,16 +64,21 @@ mod tests {
     fn pins_the_calling_thread_to_one_cpu_when_it_may_use_several_and_gives_them_back() {
         std::thread::spawn(|| {
             let before = sched_getaffinity(None).unwrap().count();
-            super::pin_current_thread();
+            let pinned = super::pin_current_thread();
             let after = sched_getaffinity(None).unwrap().count();
             assert_eq!(
                 after,
                 if before >= 2 { 1 } else { before },
                 "{before} → {after}"
             );
+            assert_eq!(pinned.is_some(), before >= 2);
             // A thread it starts inherits the CPU, as the SQLite connection's thread does.
             let child = std::thread::spawn(|| sched_getaffinity(None).unwrap().count());
             assert_eq!(child.join().unwrap(), after);
+            if let Some(p) = pinned {
+                p.undo();
+            }
+            assert_eq!(sched_getaffinity(None).unwrap().count(), before);
         })
         .join()
         .unwrap();

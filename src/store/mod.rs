@@ -180,3 +180,58 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use entity::refund::Column;
+    use sea_orm::{DatabaseBackend, EntityTrait, QueryFilter, QueryTrait};
+
+    fn sql(backend: DatabaseBackend, pairs: &[(&str, &str)]) -> String {
+        let cond = super::pairs_condition(
+            backend,
+            Column::Provider,
+            Column::ProviderRefundId,
+            pairs.iter().copied(),
+        );
+        entity::refund::Entity::find()
+            .filter(cond)
+            .build(backend)
+            .to_string()
+    }
+
+    #[test]
+    fn no_pairs_is_an_empty_condition_on_both_backends() {
+        for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
+            let none: [(&str, &str); 0] = [];
+            assert!(
+                super::pairs_condition(backend, Column::Provider, Column::ProviderRefundId, none)
+                    .is_empty()
+            );
+        }
+    }
+
+    #[test]
+    fn postgres_gets_row_values_and_sqlite_one_in_list_per_first_column() {
+        let pairs = [
+            ("rainforest", "r1"),
+            ("unipayment", "u1"),
+            ("rainforest", "r2"),
+        ];
+        let pg = sql(DatabaseBackend::Postgres, &pairs);
+        assert!(
+            pg.contains(
+                r#"("refunds"."provider", "refunds"."provider_refund_id") IN (('rainforest', 'r1'), ('unipayment', 'u1'), ('rainforest', 'r2'))"#
+            ),
+            "{pg}"
+        );
+        let lite = sql(DatabaseBackend::Sqlite, &pairs);
+        assert!(
+            lite.contains(r#""refunds"."provider" = 'rainforest' AND "refunds"."provider_refund_id" IN ('r1', 'r2')"#),
+            "{lite}"
+        );
+        assert!(
+            lite.contains(r#""refunds"."provider" = 'unipayment' AND "refunds"."provider_refund_id" IN ('u1')"#),
+            "{lite}"
+        );
+    }
+}
